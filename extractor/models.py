@@ -1,0 +1,67 @@
+"""What an extractor returns for one product: always inside the taxonomy."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CategoryGuess(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str  # taxonomy category id, e.g. "aa-1-13-8"
+    name: str
+    full_name: str
+    confidence: float = Field(ge=0, le=1)
+
+
+class ExtractedValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: str  # taxonomy value handle, e.g. "color__black"
+    value_id: int
+    name: str
+    confidence: float = Field(ge=0, le=1)
+    source: Literal["image", "text", "merchant"]
+
+
+class ExtractedAttribute(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    handle: str  # taxonomy attribute handle
+    name: str
+    values: list[ExtractedValue]
+
+
+class Safety(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    flagged: bool = False
+    reasons: list[str] = Field(default_factory=list)
+    scores: dict[str, float] = Field(default_factory=dict)
+
+
+class ImageNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image: int  # index into the product's images
+    issue: Literal["too_small", "blurred", "near_blank", "duplicate", "unreadable"]
+    detail: str = ""
+
+
+class Extraction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: CategoryGuess | None = None
+    alternatives: list[CategoryGuess] = Field(default_factory=list)
+    attributes: list[ExtractedAttribute] = Field(default_factory=list)
+    description: str = ""
+    safety: Safety = Field(default_factory=Safety)
+    image_notes: list[ImageNote] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)  # per-product problems that left a partial result
+    dropped_values: int = 0  # model answers outside the taxonomy, dropped and counted
+    extractor: str  # backend name, e.g. "local"
+    extractor_version: str
+    taxonomy_version: str
+    timings_ms: dict[str, float] = Field(default_factory=dict)

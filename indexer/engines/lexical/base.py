@@ -1,0 +1,50 @@
+"""The lexical + facets engine contract (tantivy embedded, Elasticsearch at scale)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from indexer.documents import IndexDocument
+from indexer.engines.types import FacetCount, Hits, Sort
+from indexer.filters import Filter
+
+# Field boosts for BM25 (issue 4: title above attributes above description).
+FIELD_BOOSTS = {"title": 3.0, "category_name": 2.0, "attributes_text": 1.5, "tags": 1.2, "vendor": 1.0,
+                "description": 0.5}
+
+
+class LexicalEngine(Protocol):
+    def upsert(self, docs: Sequence[IndexDocument]) -> None:
+        """Insert or replace documents by (store, product_id); visible after `commit`."""
+
+    def delete(self, store: str, product_ids: Sequence[str]) -> None: ...
+
+    def commit(self) -> None:
+        """Make every write so far durable and visible to searches."""
+
+    def search(self, store: str, text: str, filter: Filter | None = None, *, limit: int = 10,
+               offset: int = 0, sort: Sort | None = None) -> Hits:
+        """BM25 over the boosted text fields under the filter; empty text matches every document.
+        The text is plain words: query syntax characters are never interpreted."""
+
+    def facets(self, store: str, text: str, filter: Filter | None, field: str, *,
+               size: int = 50) -> list[FacetCount]:
+        """Counts of a keyword field ("category", "attr.<handle>", "vendor", "tags") over the
+        documents that `search` would match, most frequent first. "category" counts every
+        ancestor too, so counts roll up the tree."""
+
+    def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
+        """(min, max) price over the matching documents, or None when none has a price."""
+
+    def count(self, store: str, filter: Filter | None = None) -> int: ...
+
+    def ids(self, store: str) -> set[str]:
+        """Every product id of the store (consistency checks and tests)."""
+
+    def stores(self) -> set[str]: ...
+
+    def clear(self) -> None:
+        """Drop every document (full rebuild)."""
+
+    def close(self) -> None: ...

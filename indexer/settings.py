@@ -1,0 +1,52 @@
+"""The one settings object: environment variables read once (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
+
+    catalog_home: Path = Field(default=Path("./var"), validation_alias="CATALOG_HOME")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    elasticsearch_url: str | None = Field(default=None, validation_alias="ELASTICSEARCH_URL")
+    qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
+    celery_broker_url: str | None = Field(default=None, validation_alias="CELERY_BROKER_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    extractor_backend: Literal["local", "openai", "lmdeploy"] = Field(
+        default="local", validation_alias="EXTRACTOR_BACKEND"
+    )
+    extractor_url: str | None = Field(default=None, validation_alias="EXTRACTOR_URL")
+    extractor_model: str | None = Field(default=None, validation_alias="EXTRACTOR_MODEL")
+    catalog_admin_key: str | None = Field(default=None, validation_alias="CATALOG_ADMIN_KEY")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """PostgreSQL when DATABASE_URL is set, else a SQLite file in CATALOG_HOME."""
+        if self.database_url:
+            url = self.database_url
+            # SQLAlchemy's bare postgresql:// means psycopg2, which we do not ship; psycopg 3 is installed.
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite:///{(self.catalog_home / 'catalog.db').resolve()}"
+
+    @property
+    def session_redis_url(self) -> str | None:
+        """Conversation sessions live in Redis when one is configured."""
+        if self.redis_url:
+            return self.redis_url
+        if self.celery_broker_url and self.celery_broker_url.startswith("redis"):
+            return self.celery_broker_url
+        return None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
