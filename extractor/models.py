@@ -65,3 +65,21 @@ class Extraction(BaseModel):
     extractor_version: str
     taxonomy_version: str
     timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class ProductInput(BaseModel):
+    """What an extractor reads of a product (the indexer builds it from its Product; the suggest
+    endpoint from the listing form). Images are local paths or already-read bytes."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    product_id: str = ""
+    title: str = ""
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    vendor: str = ""
+    product_type: str = ""
+    images: list[str | bytes] = Field(default_factory=list)
+    # Merchant-given attributes by the merchant's own names ("color": ["Black", "Red"]).
+    attributes: dict[str, list[str]] = Field(default_factory=dict)
+    merchant_category: str | None = None
