@@ -1,0 +1,50 @@
+"""Which filters to give up, in which order, when a search under all of them finds nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from search_api.query.models import AppliedFilter
+
+# At equal confidence: what an earlier turn said goes before what this turn said, and an exclusion
+# ("not cotton") before an attribute, before a price bound, before the category (what the shopper wants).
+_SOURCE_RANK = {"session": 0, "parsed": 1}
+
+
+def _kind_rank(f: AppliedFilter) -> int:
+    if f.negated:
+        return 0
+    if f.field.startswith("attr.") or f.field in ("vendor", "tags", "product_type"):
+        return 1
+    if f.field == "price":
+        return 2
+    return 3
+
+
+def relaxation_order(filters: Sequence[AppliedFilter]) -> list[AppliedFilter]:
+    """The filters that may be dropped, first to drop first: least confident first, then by source and
+    kind (see above), then the later-mentioned first. Explicit filters (set by the shopper in the UI or the
+    request body) are never dropped and do not appear."""
+    candidates = [(i, f) for i, f in enumerate(filters) if f.source != "explicit"]
+    candidates.sort(
+        key=lambda item: (
+            item[1].confidence,
+            _SOURCE_RANK.get(item[1].source, 1),
+            _kind_rank(item[1]),
+            -item[0],
+        )
+    )
+    return [f for _i, f in candidates]
+
+
+def relax_steps(
+    filters: Sequence[AppliedFilter],
+) -> Iterator[tuple[list[AppliedFilter], list[AppliedFilter]]]:
+    """(kept, dropped) for each step: step n drops the first n filters of `relaxation_order`. `kept` keeps
+    the input order. The last step keeps only the explicit filters; nothing is yielded when no filter can
+    be dropped."""
+    order = relaxation_order(filters)
+    for n in range(1, len(order) + 1):
+        dropped_ids = {id(f) for f in order[:n]}
+        kept = [f for f in filters if id(f) not in dropped_ids]
+        yield kept, list(order[:n])
