@@ -1,0 +1,234 @@
+"""Embedded lexical + facets engine on tantivy (one index directory, one writer per process)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import tantivy
+
+from indexer.documents import IndexDocument, point_id
+from indexer.engines.keywords import facet_key, keyword_values
+from indexer.engines.lexical.base import FIELD_BOOSTS
+from indexer.engines.lexical.tantivy_filters import TANTIVY_KEYWORD_FIELDS, scoped_filter
+from indexer.engines.types import EngineError, FacetCount, Hit, Hits, Sort
+from indexer.filters import Filter
+
+# Bump when the schema or the analyzer changes: an index built by another version is rebuilt from the
+# catalog store (the index is derived data), and `recreated` tells the caller to run that rebuild.
+SCHEMA_VERSION = 1
+ANALYZER = "catalog_en"
+TEXT_FIELDS = tuple(FIELD_BOOSTS)  # title, category_name, attributes_text, tags, vendor, description
+# Tie-breaker of the per-word dis_max over fields: the best field counts fully, the others a little,
+# like Elasticsearch's multi_match best_fields with tie_breaker.
+TIE_BREAKER = 0.3
+WRITER_HEAP = 64_000_000
+FACET_SEGMENT_SIZE = 1000  # terms per segment considered before merging: exact counts for our sizes
+
+
+def build_analyzer() -> tantivy.TextAnalyzer:
+    """Lowercase, ASCII-fold, drop English stopwords, Snowball-stem: "Hoodies" finds "hoodie",
+    "café" finds "cafe", and "for"/"the" do not match half the catalog."""
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.remove_long(40))
+            .filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.ascii_fold())
+            .filter(tantivy.Filter.stopword("english"))
+            .filter(tantivy.Filter.stemmer("english"))
+            .build())
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    for name in TEXT_FIELDS:
+        sb.add_text_field(name, tokenizer_name=ANALYZER, index_option="position")
+    sb.add_text_field("uid", tokenizer_name="raw", index_option="basic")  # point id: the unique key
+    for key, name in TANTIVY_KEYWORD_FIELDS.items():
+        # fast=True gives columnar values for the terms aggregations behind facets.
+        sb.add_text_field(name, stored=(key == "product_id"), fast=True, tokenizer_name="raw",
+                          index_option="basic")
+    sb.add_float_field("price", indexed=True, fast=True)
+    sb.add_float_field("created_at", indexed=True, fast=True)
+    return sb.build()
+
+
+def tokenize(analyzer: tantivy.TextAnalyzer, text: str) -> list[str]:
+    """The user's words as index terms, deduplicated. Quotes, colons, `*`, parentheses and AND are
+    plain text (the tokenizer drops punctuation, "and" is a stopword), never query syntax."""
+    return list(dict.fromkeys(analyzer.analyze(text)))
+
+
+def _to_document(doc: IndexDocument) -> tantivy.Document:
+    d = tantivy.Document()
+    d.add_text("uid", doc.point_id())
+    texts = {"title": doc.title, "category_name": doc.category_name, "attributes_text": doc.attribute_text(),
+             "tags": " ".join(doc.tags), "vendor": doc.vendor, "description": doc.description}
+    for name, text in texts.items():
+        if text:
+            d.add_text(name, text)
+    for key, values in keyword_values(doc).items():
+        for value in values:
+            if value:  # an empty string is no value (keeps facets free of "" buckets)
+                d.add_text(TANTIVY_KEYWORD_FIELDS[key], value)
+    if doc.price is not None:  # no price -> no value -> never matches a price range
+        d.add_float("price", float(doc.price))
+    d.add_float("created_at", float(doc.created_at))
+    return d
+
+
+class TantivyLexicalEngine:
+    """LexicalEngine on a tantivy index in `path`. The caller must own the directory (EngineOwnerLock):
+    tantivy allows one writer per index, and this engine opens it once and keeps it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.recreated = False  # True when an index of another schema version was dropped on open
+        self._schema = build_schema()
+        self._analyzer = build_analyzer()
+        self._open_index()
+        self._index.register_tokenizer(ANALYZER, self._analyzer)
+        try:
+            self._writer = self._index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        except ValueError as exc:  # tantivy's LockBusy: another process holds the writer
+            raise EngineError(f"tantivy index {self.path} is locked by another writer: {exc}") from exc
+        # Reload only when we commit (we are the only writer), never on a timer.
+        self._index.config_reader(reload_policy="manual")
+        self._write_lock = threading.Lock()
+        self._searcher = self._index.searcher()
+
+    def _open_index(self) -> None:
+        marker = self.path / "catalog_schema.json"
+        if self.path.exists() and any(self.path.iterdir()):
+            try:
+                version = json.loads(marker.read_text())["version"]
+            except (OSError, ValueError, KeyError):
+                version = None
+            if version != SCHEMA_VERSION:
+                shutil.rmtree(self.path)
+                self.recreated = True
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
+        marker.write_text(json.dumps({"version": SCHEMA_VERSION}))
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def upsert(self, docs: Sequence[IndexDocument]) -> None:
+        with self._write_lock:
+            for doc in docs:
+                # Delete-then-add on the unique key: tantivy has no update in place. Both take effect
+                # together at commit, so a reader never sees the product missing.
+                self._writer.delete_documents_by_term("uid", doc.point_id())
+                self._writer.add_document(_to_document(doc))
+
+    def delete(self, store: str, product_ids: Sequence[str]) -> None:
+        with self._write_lock:
+            for pid in product_ids:
+                self._writer.delete_documents_by_term("uid", point_id(store, pid))
+
+    def commit(self) -> None:
+        with self._write_lock:
+            self._writer.commit()
+            self._index.reload()
+            self._searcher = self._index.searcher()
+
+    def clear(self) -> None:
+        with self._write_lock:
+            self._writer.delete_all_documents()
+            self._writer.commit()
+            self._index.reload()
+            self._searcher = self._index.searcher()
+
+    def close(self) -> None:
+        with self._write_lock:
+            writer = getattr(self, "_writer", None)
+            if writer is None:
+                return
+            # Uncommitted writes are dropped, as documented: only `commit` makes writes durable.
+            writer.rollback()
+            writer.wait_merging_threads()  # consumes the writer and releases tantivy's writer lock
+            self._writer = None
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def _text_query(self, text: str) -> tantivy.Query | None:
+        words = tokenize(self._analyzer, text)
+        if not words:
+            return None
+        per_word = []
+        for word in words:
+            fields = [tantivy.Query.boost_query(tantivy.Query.term_query(self._schema, f, word), boost)
+                      for f, boost in FIELD_BOOSTS.items()]
+            per_word.append((tantivy.Occur.Should,
+                             tantivy.Query.disjunction_max_query(fields, tie_breaker=TIE_BREAKER)))
+        # Any word may match (OR, like multi_match's default); BM25 ranks documents matching more
+        # words, and rarer ones, first.
+        return tantivy.Query.boolean_query(per_word)
+
+    def _query(self, store: str, text: str, filter: Filter | None) -> tantivy.Query:
+        scope = tantivy.Query.const_score_query(scoped_filter(store, filter, self._schema), 0.0)
+        text_query = self._text_query(text)
+        if text_query is None:
+            return scope  # empty text (or only stopwords/punctuation): browse the store under the filter
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, scope)])
+
+    def search(self, store: str, text: str, filter: Filter | None = None, *, limit: int = 10,
+               offset: int = 0, sort: Sort | None = None) -> Hits:
+        query = self._query(store, text, filter)
+        searcher = self._searcher
+        # tantivy panics on limit 0; ask for one and drop it.
+        n = max(limit, 1)
+        if sort is not None:
+            order = tantivy.Order.Desc if sort.descending else tantivy.Order.Asc
+            # Documents without the field (no price) come last in both directions.
+            result = searcher.search(query, n, count=True, order_by_field=sort.field, offset=offset,
+                                     order=order)
+        else:
+            result = searcher.search(query, n, count=True, offset=offset)
+        hits = [Hit(product_id=searcher.doc(addr)["product_id"][0], score=float(score or 0.0))
+                for score, addr in result.hits[: max(limit, 0)]]
+        return Hits(total=result.count or 0, hits=hits)
+
+    def facets(self, store: str, text: str, filter: Filter | None, field: str, *,
+               size: int = 50) -> list[FacetCount]:
+        key, prefix = facet_key(field)
+        terms: dict[str, object] = {"field": TANTIVY_KEYWORD_FIELDS[key], "size": size,
+                                    "segment_size": max(FACET_SEGMENT_SIZE, size * 10)}
+        if prefix:
+            # One "attrs" column holds every attribute: keep only this handle's "<handle>=" values.
+            terms["include"] = re.escape(prefix) + ".*"
+        result = self._searcher.aggregate(self._query(store, text, filter), {"f": {"terms": terms}})
+        counts = [FacetCount(value=b["key"][len(prefix):], count=int(b["doc_count"]))
+                  for b in result["f"]["buckets"] if b["doc_count"] > 0]
+        # Most frequent first; ties by value so pages are stable across engines.
+        counts.sort(key=lambda c: (-c.count, c.value))
+        return counts[:size]
+
+    def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
+        query = self._query(store, text, filter)
+        result = self._searcher.aggregate(query, {"p": {"stats": {"field": "price"}}})
+        stats = result["p"]
+        if not stats.get("count"):
+            return None
+        return float(stats["min"]), float(stats["max"])
+
+    def count(self, store: str, filter: Filter | None = None) -> int:
+        query = tantivy.Query.const_score_query(scoped_filter(store, filter, self._schema), 0.0)
+        return self._searcher.search(query, 1, count=True).count or 0
+
+    def ids(self, store: str) -> set[str]:
+        searcher = self._searcher
+        query = scoped_filter(store, None, self._schema)
+        total = searcher.search(query, 1, count=True).count or 0
+        if total == 0:
+            return set()
+        return {searcher.doc(addr)["product_id"][0] for _, addr in searcher.search(query, total).hits}
+
+    def stores(self) -> set[str]:
+        # Terms over the store column; the bucket count is tiny (one per store).
+        result = self._searcher.aggregate(tantivy.Query.all_query(),
+                                          {"s": {"terms": {"field": "store", "size": 10_000}}})
+        return {b["key"] for b in result["s"]["buckets"] if b["doc_count"] > 0}
