@@ -1,0 +1,78 @@
+"""Wiring from settings to real components, for the CLI, the worker and the API lifespan."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tqdm import tqdm
+
+from indexer.settings import Settings, get_settings
+
+
+@contextmanager
+def open_catalog(settings: Settings | None = None) -> Iterator:
+    from indexer.store import CatalogStore
+
+    settings = settings or get_settings()
+    settings.catalog_home.mkdir(parents=True, exist_ok=True)
+    catalog = CatalogStore.open(settings.sqlalchemy_url)
+    try:
+        yield catalog
+    finally:
+        catalog.close()
+
+
+def make_configured_extractor(settings: Settings | None = None):
+    from extractor.factory import make_extractor
+
+    settings = settings or get_settings()
+    return make_extractor(settings.extractor_backend, url=settings.extractor_url,
+                          model=settings.extractor_model, models_dir=settings.catalog_home / "models")
+
+
+def index_store(store: str, *, rebuild: bool = False, show_progress: bool = False,
+                settings: Settings | None = None) -> dict:
+    """`catalog index`: extract stale products, then apply the change log to the engines.
+
+    When another process (`catalog serve`) owns the embedded engines, the extractions land in the
+    store and its log, and that process applies them."""
+    from extractor.embeddings import get_text_embedder
+    from indexer.engines.factory import open_engines
+    from indexer.engines.lock import EngineBusyError
+    from indexer.pipeline import extract_products, stale_product_ids
+    from indexer.sync import IndexSync
+    from taxonomy import Taxonomy
+
+    settings = settings or get_settings()
+    taxonomy = Taxonomy.load()
+    summary: dict = {"store": store}
+    started = time.perf_counter()
+    with open_catalog(settings) as catalog:
+        if not catalog.store_exists(store):
+            raise LookupError(f"unknown store {store!r}; import it first (catalog import --store {store} PATH)")
+        extractor = make_configured_extractor(settings)
+        stale = stale_product_ids(catalog, store, extractor, taxonomy)
+        with tqdm(total=len(stale), desc="extract", unit="product", disable=not show_progress) as bar:
+            summary["extracted"] = extract_products(catalog, store, stale, extractor, taxonomy,
+                                                    progress=bar.update)
+        try:
+            engines = open_engines(settings)
+        except EngineBusyError as exc:
+            summary["sync"] = f"deferred: {exc}"
+            return summary
+        try:
+            sync = IndexSync(catalog, engines, taxonomy, get_text_embedder())
+            if rebuild:
+                report = sync.rebuild()
+            else:
+                with tqdm(total=sync.pending(), desc="index", unit="change", disable=not show_progress) as bar:
+                    report = sync.run_until_idle(progress=bar.update)
+            summary.update(applied=report.applied, upserted=report.upserted, deleted=report.deleted,
+                           embedded=report.embedded, indexed=engines.lexical.count(store),
+                           vectors=engines.vector.count(store))
+        finally:
+            engines.close()
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    return summary

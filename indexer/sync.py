@@ -1,0 +1,142 @@
+"""Apply the store's change log to both engines, in order, idempotently (DESIGN.md section 2).
+
+The position is recorded only after both engines took a batch, so a crash anywhere replays the
+batch; replaying is safe because engine writes are upserts/deletes keyed by (store, product_id).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from indexer.conversions import build_document
+from indexer.documents import IndexDocument
+from indexer.embedding_cache import embed_cached
+
+log = logging.getLogger(__name__)
+
+SYNC_NAME = "engines"
+
+
+@dataclass
+class SyncReport:
+    applied: int = 0  # change-log rows consumed
+    upserted: int = 0
+    deleted: int = 0
+    embedded: int = 0  # vectors computed (not served from the cache)
+    position: int = 0
+
+
+class IndexSync:
+    def __init__(self, catalog, engines, taxonomy, embedder, *, batch_size: int = 256,
+                 between_engines: Callable[[], None] | None = None) -> None:
+        self.catalog = catalog
+        self.lexical = engines.lexical
+        self.vector = engines.vector
+        self.taxonomy = taxonomy
+        self.embedder = embedder
+        self.batch_size = batch_size
+        # Test hook: runs after the lexical write and before the vector write of each batch.
+        self._between_engines = between_engines
+        self._listeners: list[Callable[[list[IndexDocument], list[tuple[str, str]]], None]] = []
+
+    def add_listener(self, listener: Callable[[list[IndexDocument], list[tuple[str, str]]], None]) -> None:
+        """Called after both engines took a batch; the serving process keeps its display cache exact."""
+        self._listeners.append(listener)
+
+    def pending(self) -> int:
+        return max(0, self.catalog.max_seq() - self.catalog.get_sync_position(SYNC_NAME))
+
+    def run_once(self) -> SyncReport:
+        """Apply one batch of changes; an empty report means the engines are up to date."""
+        report = SyncReport(position=self.catalog.get_sync_position(SYNC_NAME))
+        changes = self.catalog.changes_after(report.position, self.batch_size)
+        if not changes:
+            return report
+        # Only the last change per product matters within a batch; order across products doesn't.
+        last: dict[tuple[str, str], str] = {}
+        for change in changes:
+            last[(change.store, change.product_id)] = change.op
+        upserts = [key for key, op in last.items() if op == "upsert"]
+        deletes = [key for key, op in last.items() if op == "delete"]
+
+        docs: list[IndexDocument] = []
+        for store, product_id in upserts:
+            doc = self.document(store, product_id)
+            if doc is None:  # deleted after this change was logged; its delete follows in the log
+                deletes.append((store, product_id))
+            else:
+                docs.append(doc)
+        report.embedded = self._write(docs, deletes)
+        report.applied = len(changes)
+        report.upserted = len(docs)
+        report.deleted = len(deletes)
+        report.position = changes[-1].seq
+        self.catalog.set_sync_position(SYNC_NAME, report.position)
+        return report
+
+    def run_until_idle(self, progress: Callable[[int], None] | None = None) -> SyncReport:
+        total = SyncReport(position=self.catalog.get_sync_position(SYNC_NAME))
+        while True:
+            report = self.run_once()
+            if report.applied == 0:
+                return total
+            total.applied += report.applied
+            total.upserted += report.upserted
+            total.deleted += report.deleted
+            total.embedded += report.embedded
+            total.position = report.position
+            if progress:
+                progress(report.applied)
+
+    def rebuild(self, stores: Iterable[str] | None = None) -> SyncReport:
+        """Rebuild both indexes from the store alone: no extraction, embeddings from the cache."""
+        report = SyncReport()
+        # Take the position first: changes logged during the rebuild are replayed after it.
+        position = self.catalog.max_seq()
+        self.lexical.clear()
+        self.vector.clear()
+        for store in (stores if stores is not None else self.catalog.stores()):
+            batch: list[IndexDocument] = []
+            for product in self.catalog.iter_products(store):
+                batch.append(self.build(product))
+                if len(batch) >= self.batch_size:
+                    report.embedded += self._write(batch, [])
+                    report.upserted += len(batch)
+                    batch = []
+            if batch:
+                report.embedded += self._write(batch, [])
+                report.upserted += len(batch)
+        self.catalog.set_sync_position(SYNC_NAME, position)
+        report.position = position
+        return report
+
+    def document(self, store: str, product_id: str) -> IndexDocument | None:
+        product = self.catalog.get_product(store, product_id)
+        return None if product is None else self.build(product)
+
+    def build(self, product) -> IndexDocument:
+        extraction = self.catalog.latest_extraction(product.store, product.product_id)
+        return build_document(product, extraction, self.taxonomy)
+
+    def _write(self, docs: list[IndexDocument], deletes: list[tuple[str, str]]) -> int:
+        vectors, computed = embed_cached(self.catalog, self.embedder, [d.embedding_text() for d in docs])
+        by_store: dict[str, list[str]] = {}
+        for store, product_id in deletes:
+            by_store.setdefault(store, []).append(product_id)
+        if docs:
+            self.lexical.upsert(docs)
+        for store, ids in by_store.items():
+            self.lexical.delete(store, ids)
+        self.lexical.commit()
+        if self._between_engines:
+            self._between_engines()
+        if docs:
+            self.vector.upsert(docs, vectors)
+        for store, ids in by_store.items():
+            self.vector.delete(store, ids)
+        self.vector.commit()
+        for listener in self._listeners:
+            listener(docs, deletes)
+        return computed

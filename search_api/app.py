@@ -1,0 +1,49 @@
+"""Builds the FastAPI app: routers, error handlers, metrics, and the runtime in the lifespan."""
+
+from __future__ import annotations
+
+import time
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from prometheus_client import Histogram
+
+from search_api.errors import install_error_handlers
+from search_api.routes import health, products, search
+
+REQUEST_LATENCY = Histogram("catalog_http_request_seconds", "HTTP request latency", ["route", "method", "status"],
+                            buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
+
+
+def create_app(runtime=None) -> FastAPI:
+    """`runtime=None` builds the real one from settings at startup; tests may pass their own."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from search_api.runtime import build_runtime
+
+        owned = runtime is None
+        app.state.runtime = build_runtime() if owned else runtime
+        if owned:
+            app.state.runtime.start_sync_loop()
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.runtime.close()
+
+    app = FastAPI(title="Catalog intelligence", version="0.1.0", lifespan=lifespan)
+    install_error_handlers(app)
+    for module in (search, products, health):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def _timing(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        REQUEST_LATENCY.labels(getattr(route, "path", "unmatched"), request.method,
+                               str(response.status_code)).observe(time.perf_counter() - started)
+        return response
+
+    return app

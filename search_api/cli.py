@@ -1,0 +1,116 @@
+"""The `catalog` command line. Each command calls the same plain functions the API and workers use."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from taxonomy.cli import app as taxonomy_app
+
+app = typer.Typer(help="Catalog intelligence: extract, index and search product catalogs.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(taxonomy_app, name="taxonomy")
+eval_app = typer.Typer(help="Measure relevance and extraction quality.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+@app.command("import")
+def import_cmd(path: Path, store: str = typer.Option(..., "--store", "-s", help="store name")) -> None:
+    """Import a Magento sample-data folder, a Shopify product CSV export, or our JSONL."""
+    from indexer.importers import import_path
+    from indexer.runtime import open_catalog
+
+    if not path.exists():
+        _fail(f"{path} does not exist")
+    with open_catalog() as catalog:
+        report = import_path(catalog, store, path)
+    for error in report.errors[:50]:
+        typer.secho(f"skipped: {error}", err=True, fg=typer.colors.YELLOW)
+    typer.echo(f"store {store}: imported {report.imported}, updated {report.updated}, "
+               f"unchanged {report.unchanged}, skipped {report.skipped}")
+
+
+@app.command("index")
+def index_cmd(store: str = typer.Option(..., "--store", "-s"),
+              rebuild: bool = typer.Option(False, help="rebuild both indexes from the store")) -> None:
+    """Extract (where stale) and index every product of the store, with a progress bar."""
+    from indexer.runtime import index_store
+
+    try:
+        summary = index_store(store, rebuild=rebuild, show_progress=True)
+    except LookupError as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@app.command("serve")
+def serve_cmd(host: str = "127.0.0.1", port: int = 8000, log_level: str = "warning") -> None:
+    """Run the API and the web pages; this process owns the embedded engines and syncs them."""
+    import uvicorn
+
+    uvicorn.run("search_api.app:create_app", factory=True, host=host, port=port, log_level=log_level,
+                workers=1)
+
+
+@app.command("worker")
+def worker_cmd(queues: str = typer.Option("realtime,bulk", help="comma-separated queues"),
+               concurrency: int = 1) -> None:
+    """Run a Celery worker (needs CELERY_BROKER_URL)."""
+    from indexer.tasks.app import run_worker
+
+    run_worker(queues.split(","), concurrency)
+
+
+@app.command("demo")
+def demo_cmd(port: int = 8000, serve: bool = typer.Option(True, help="serve after indexing")) -> None:
+    """Import the bundled fixture catalog as store `demo`, index it, serve on port 8000."""
+    from indexer.importers import fixture_path, import_path
+    from indexer.runtime import index_store, open_catalog
+
+    with open_catalog() as catalog:
+        report = import_path(catalog, "demo", fixture_path())
+    typer.echo(f"imported {report.imported} (updated {report.updated}, unchanged {report.unchanged})")
+    summary = index_store("demo", show_progress=True)
+    typer.echo(json.dumps(summary))
+    if serve:
+        typer.echo(f"serving on http://127.0.0.1:{port}/  (try /v1/stores/demo/search?q=black+hoodie+for+men)")
+        serve_cmd(host="127.0.0.1", port=port)
+
+
+@eval_app.command("relevance")
+def eval_relevance(store: str = typer.Option(..., "--store", "-s"),
+                   queries: Path = typer.Option(..., "--queries", "-q"),
+                   as_json: bool = typer.Option(False, "--json"),
+                   per_query: bool = typer.Option(False, help="include nDCG@10 per query")) -> None:
+    """nDCG@10, recall@50 and MRR for lexical-only, vector-only and hybrid."""
+    from search_api.evaluate import evaluate_relevance, format_table
+    from search_api.runtime import open_search
+
+    with open_search() as search:
+        result = evaluate_relevance(search, store, queries)
+    if not per_query:
+        result.pop("per_query")
+    typer.echo(json.dumps(result, indent=2) if as_json else format_table(result))
+
+
+@eval_app.command("extraction")
+def eval_extraction(dataset: str = typer.Option(..., "--dataset", "-d", help="magento | oa-mine | PATH"),
+                    as_json: bool = typer.Option(False, "--json")) -> None:
+    """Per-attribute precision, recall, F1 of the extractor against gold labels."""
+    from extractor.evaluate import evaluate, format_table
+    from indexer.runtime import make_configured_extractor
+
+    result = evaluate(dataset, make_configured_extractor())
+    typer.echo(json.dumps(result, indent=2) if as_json else format_table(result))
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

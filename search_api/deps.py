@@ -1,0 +1,50 @@
+"""Dependencies as named Annotated aliases; handlers never build components themselves."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from indexer.settings import Settings, get_settings
+from search_api.errors import ApiError
+from search_api.service import SearchService, UnknownStoreError
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_runtime(request: Request):
+    return request.app.state.runtime
+
+
+def get_search(request: Request) -> SearchService:
+    return request.app.state.runtime.search
+
+
+SearchDep = Annotated[SearchService, Depends(get_search)]
+RuntimeDep = Annotated[object, Depends(get_runtime)]
+
+
+def get_store(store: str, search: SearchDep) -> str:
+    try:
+        search.ensure_store(store)
+    except UnknownStoreError as exc:
+        raise ApiError(404, "unknown_store", str(exc)) from exc
+    return store
+
+
+StoreDep = Annotated[str, Depends(get_store)]
+
+
+def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
+    if not settings.catalog_admin_key:
+        raise ApiError(403, "forbidden", "admin endpoints are disabled: set CATALOG_ADMIN_KEY")
+    if not authorization or not authorization.startswith("Bearer "):
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <CATALOG_ADMIN_KEY>")
+    # Constant-time comparison so the key cannot be guessed byte by byte from response times.
+    if not hmac.compare_digest(authorization[7:].encode(), settings.catalog_admin_key.encode()):
+        raise ApiError(403, "forbidden", "wrong admin key")
+
+
+AdminKeyDep = Annotated[None, Depends(require_admin)]

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from search_api.deps import SearchDep, StoreDep
+from search_api.models import SearchRequest, SearchResponse
+
+router = APIRouter(prefix="/v1/stores/{store}/search", tags=["search"])
+
+
+@router.get("", response_model=SearchResponse)
+async def search_get(store: StoreDep, search: SearchDep, q: str = "",
+                     limit: Annotated[int, Query(ge=1, le=100)] = 10,
+                     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+                     session_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,128}$")] = None,
+                     mode: Annotated[str, Query(pattern="^(hybrid|lexical|vector)$")] = "hybrid") -> SearchResponse:
+    request = SearchRequest(q=q, limit=limit, offset=offset, session_id=session_id, mode=mode)
+    return await run_in_threadpool(search.search, store, request)
+
+
+@router.post("", response_model=SearchResponse)
+async def search_post(store: StoreDep, search: SearchDep, body: SearchRequest) -> SearchResponse:
+    return await run_in_threadpool(search.search, store, body)

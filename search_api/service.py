@@ -1,0 +1,239 @@
+"""Hybrid search: query understanding, lexical + vector retrieval under one filter, fusion, relaxation,
+disjunctive facets. Engine-neutral: it talks to the two engine protocols only."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from indexer.filters import Eq, Not, Range, and_all
+from search_api.documents import DocumentCache
+from search_api.models import (
+    AppliedFilterPublic,
+    FacetPublic,
+    FacetValuePublic,
+    MatchedAttribute,
+    SearchRequest,
+    SearchResponse,
+    SearchResult,
+)
+from search_api.query.conversation import merge_turn
+from search_api.query.fusion import rrf
+from search_api.query.models import AppliedFilter
+from search_api.query.parse import parse_query, to_filter
+from search_api.query.relax import relax_steps
+from search_api.sessions import SessionState, new_session_id
+
+# Facets shown to shoppers, in display order (price is bucketed separately).
+FACET_FIELDS = ("category", "attr.target-gender", "attr.color", "attr.size", "attr.fabric", "attr.material",
+                "attr.activity", "attr.style")
+PRICE_BUCKETS = ((None, 25.0), (25.0, 50.0), (50.0, 100.0), (100.0, None))
+NOT_FLAGGED = Not(filter=Eq(field="flagged", value=True))
+
+
+class UnknownStoreError(LookupError):
+    pass
+
+
+@dataclass
+class SearchConfig:
+    rrf_k: int = 60
+    lexical_weight: float = 1.0
+    vector_weight: float = 1.0
+    candidates: int = 100  # per retriever, before fusion
+    max_query_chars: int = 1000
+
+
+@dataclass
+class Ranked:
+    ids: list[str]
+    scores: dict[str, float]
+    total: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class SearchService:
+    def __init__(self, lexical, vector, embedder, taxonomy, documents: DocumentCache, sessions,
+                 config: SearchConfig | None = None) -> None:
+        self.lexical = lexical
+        self.vector = vector
+        self.embedder = embedder
+        self.taxonomy = taxonomy
+        self.documents = documents
+        self.sessions = sessions
+        self.config = config or SearchConfig()
+
+    # --- public -------------------------------------------------------------------------------
+
+    def ensure_store(self, store: str) -> None:
+        if store not in self.lexical.stores():
+            raise UnknownStoreError(f"unknown store {store!r}")
+
+    def search(self, store: str, request: SearchRequest) -> SearchResponse:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        self.ensure_store(store)
+        q = request.q[: self.config.max_query_chars]
+        vocab = self.documents.vocabulary(store)
+
+        session_id = request.session_id or new_session_id()
+        # A session is bound to its store: another store's session id starts afresh.
+        state = self.sessions.get(session_id, store) if request.session_id else None
+        parsed = parse_query(q, vocab, self.taxonomy)
+        if state is not None:
+            filters, text, sort = merge_turn(state.filters, parsed, q, previous_text=state.text,
+                                             previous_sort=state.sort)
+        else:
+            filters, text, sort = parsed.filters, parsed.text, parsed.sort
+        if request.filters is not None:
+            filters = [_explicit(spec) for spec in request.filters]
+        timings["parse"] = _ms(started)
+
+        ranked, kept, relaxed = self._retrieve_relaxing(store, text, q, filters, sort, request.mode, timings)
+        page_ids = ranked.ids[request.offset: request.offset + request.limit]
+        docs = self.documents.get_many(store, page_ids)
+        results = [self._result(docs[pid], ranked.scores[pid], kept) for pid in page_ids if pid in docs]
+
+        t = time.perf_counter()
+        facets = self._facets(store, text, kept, vocab)
+        timings["facets"] = _ms(t)
+        self.sessions.put(session_id, SessionState(store=store, filters=kept, text=text, sort=sort,
+                                                   turns=(state.turns + 1) if state else 1))
+        timings["total"] = _ms(started)
+        return SearchResponse(
+            results=results, total=ranked.total,
+            applied_filters=[_public(f) for f in kept], relaxed_filters=[_public(f) for f in relaxed],
+            facets=facets, session_id=session_id, query_text=text,
+            sort=f"{sort.field}:{'desc' if sort.descending else 'asc'}" if sort else None,
+            timings_ms=timings)
+
+    def rank(self, store: str, q: str, mode: str = "hybrid") -> list[str]:
+        """Ranked product ids for one query with parsed filters and no session (evaluation)."""
+        self.ensure_store(store)
+        q = q[: self.config.max_query_chars]
+        parsed = parse_query(q, self.documents.vocabulary(store), self.taxonomy)
+        ranked, _, _ = self._retrieve_relaxing(store, parsed.text, q, parsed.filters, parsed.sort, mode, {})
+        return ranked.ids
+
+    # --- retrieval ----------------------------------------------------------------------------
+
+    def _retrieve_relaxing(self, store, text, q, filters, sort, mode, timings):
+        """Retrieve under the filters; when they leave nothing, drop the least confident first and
+        say so, instead of silently showing unrelated products as matches."""
+        relaxed: list[AppliedFilter] = []
+        ranked = self._retrieve(store, text, q, filters, sort, mode, timings)
+        if ranked.ids or not filters:
+            return ranked, filters, relaxed
+        for kept, dropped in relax_steps(filters):
+            ranked = self._retrieve(store, text, q, list(kept), sort, mode, timings)
+            if ranked.ids:
+                return ranked, list(kept), list(dropped)
+        return ranked, filters, relaxed
+
+    def _retrieve(self, store, text, q, filters, sort, mode, timings) -> Ranked:
+        flt = and_all([NOT_FLAGGED, to_filter(filters)])
+        n = self.config.candidates
+        t = time.perf_counter()
+        use_lexical = mode in ("hybrid", "lexical")
+        use_vector = mode in ("hybrid", "vector") and bool(q.strip())
+        lexical = self.lexical.search(store, text if use_lexical else "", flt, limit=n, sort=sort) \
+            if (use_lexical or not use_vector) else None
+        timings["lexical"] = _ms(t)
+        if sort is not None or not use_vector:
+            hits = lexical.hits if lexical else []
+            return Ranked([h.product_id for h in hits], {h.product_id: h.score for h in hits},
+                          lexical.total if lexical else 0)
+        t = time.perf_counter()
+        # The vector query is the shopper's whole phrase: "black hoodie for men" embeds better than
+        # the residual words after the filters took "black" and "men".
+        vector_hits = self.vector.search(store, self.embedder.embed_query(q), flt, limit=n)
+        timings["vector"] = _ms(t)
+        if mode == "vector" or lexical is None:
+            return Ranked([h.product_id for h in vector_hits], {h.product_id: h.score for h in vector_hits},
+                          len(vector_hits))
+        if not text.strip():
+            # Every word became a filter: lexical has no ranking signal, vector order decides.
+            lexical_ids = {h.product_id for h in lexical.hits}
+            ordered = [h for h in vector_hits if h.product_id in lexical_ids] or vector_hits
+            return Ranked([h.product_id for h in ordered], {h.product_id: h.score for h in ordered},
+                          lexical.total)
+        fused = rrf({"lexical": [h.product_id for h in lexical.hits],
+                     "vector": [h.product_id for h in vector_hits]},
+                    k=self.config.rrf_k,
+                    weights={"lexical": self.config.lexical_weight, "vector": self.config.vector_weight})
+        return Ranked([pid for pid, _ in fused], dict(fused), max(lexical.total, len(fused)))
+
+    # --- facets -------------------------------------------------------------------------------
+
+    def _facets(self, store, text, filters: list[AppliedFilter], vocab) -> list[FacetPublic]:
+        """Disjunctive facets: each facet's counts ignore that facet's own filter."""
+        selected = {(f.field, v) for f in filters if not f.negated for v in f.values}
+        out: list[FacetPublic] = []
+        for fld in FACET_FIELDS:
+            if fld.startswith("attr.") and fld[5:] not in vocab.attributes:
+                continue
+            others = [f for f in filters if f.field != fld]
+            flt = and_all([NOT_FLAGGED, to_filter(others)])
+            counts = self.lexical.facets(store, text, flt, fld)
+            if not counts:
+                continue
+            values = [FacetValuePublic(value=c.value, name=self._facet_name(fld, c.value, vocab), count=c.count,
+                                       selected=(fld, c.value) in selected) for c in counts]
+            out.append(FacetPublic(field=fld, name=_facet_title(fld, vocab), values=values))
+        others = [f for f in filters if f.field != "price"]
+        base = to_filter(others)
+        buckets = []
+        for low, high in PRICE_BUCKETS:
+            flt = and_all([NOT_FLAGGED, base, Range(field="price", gte=low, lt=high)])
+            count = self.lexical.search(store, text, flt, limit=1).total
+            if count:
+                buckets.append(FacetValuePublic(value=_bucket_id(low, high), name=_bucket_name(low, high),
+                                                count=count))
+        if buckets:
+            out.append(FacetPublic(field="price", name="Price", values=buckets))
+        return out
+
+    def _facet_name(self, fld: str, value: str, vocab) -> str:
+        if fld == "category":
+            return vocab.categories.get(value, value)
+        return vocab.value_name(fld[5:], value)
+
+    def _result(self, doc, score: float, filters: list[AppliedFilter]) -> SearchResult:
+        wanted = {(f.field[5:], v) for f in filters if f.field.startswith("attr.") and not f.negated
+                  for v in f.values}
+        matched = [MatchedAttribute(handle=a.handle, value=a.value, name=a.name, source=a.source)
+                   for a in doc.attributes if (a.handle, a.value) in wanted]
+        return SearchResult(product_id=doc.product_id, title=doc.title, price=doc.price, currency=doc.currency,
+                            image=doc.image, category=doc.category_name or None, score=round(score, 6),
+                            matched_attributes=matched)
+
+
+def _explicit(spec) -> AppliedFilter:
+    return AppliedFilter(field=spec.field, op=spec.op, values=spec.values, gte=spec.gte, lte=spec.lte,
+                         negated=spec.negated, label=spec.label or "", source="explicit")
+
+
+def _public(f: AppliedFilter) -> AppliedFilterPublic:
+    return AppliedFilterPublic(id=f.id, field=f.field, op=f.op, values=list(f.values), gte=f.gte, lte=f.lte,
+                               negated=f.negated, label=f.label, source=f.source, confidence=f.confidence)
+
+
+def _facet_title(fld: str, vocab) -> str:
+    return "Category" if fld == "category" else vocab.attribute_name(fld[5:])
+
+
+def _bucket_id(low, high) -> str:
+    return f"{'' if low is None else int(low)}-{'' if high is None else int(high)}"
+
+
+def _bucket_name(low, high) -> str:
+    if low is None:
+        return f"Under ${int(high)}"
+    if high is None:
+        return f"${int(low)} and over"
+    return f"${int(low)} to ${int(high)}"
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 3)
+
