@@ -1,0 +1,68 @@
+"""Extractions: derived data keyed by (content hash, extractor, extractor version, taxonomy version)."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, select
+
+from extractor.models import Extraction
+from indexer.store import schema
+from indexer.store.base import StoreBase
+from indexer.store.dialect import insert_or_update
+from indexer.store.types import utcnow
+
+E = schema.extractions
+P = schema.products
+
+
+class ExtractionsMixin(StoreBase):
+    def put_extraction(self, store: str, product_id: str, content_hash: str, extraction: Extraction) -> bool:
+        """Keep an extraction of the product version `content_hash`.
+
+        When that is still the product's current version, an outbox 'upsert' is written in the same
+        transaction (the indexes must pick the extraction up); returns whether it was current."""
+        row = {"content_hash": content_hash, "extractor": extraction.extractor,
+               "extractor_version": extraction.extractor_version,
+               "taxonomy_version": extraction.taxonomy_version, "store": store, "product_id": product_id,
+               "data": extraction.model_dump_json(), "created_at": utcnow()}
+        keys = ["content_hash", "extractor", "extractor_version", "taxonomy_version"]
+        with self._write() as conn:
+            conn.execute(insert_or_update(conn, E, keys, ["store", "product_id", "data", "created_at"]), row)
+            current = conn.scalar(select(P.c.content_hash).where(P.c.store == store,
+                                                                 P.c.product_id == product_id))
+            if current == content_hash:
+                self._log_changes(conn, [(store, product_id, "upsert")])
+        return current == content_hash
+
+    def _current(self, store: str, product_id: str):
+        return (select(E.c.data)
+                .join(P, and_(P.c.content_hash == E.c.content_hash, P.c.store == E.c.store,
+                              P.c.product_id == E.c.product_id))
+                .where(P.c.store == store, P.c.product_id == product_id))
+
+    def get_extraction(self, store: str, product_id: str, extractor: str, extractor_version: str,
+                       taxonomy_version: str) -> Extraction | None:
+        """The extraction of the product's current content by this extractor version, if any."""
+        query = self._current(store, product_id).where(
+            E.c.extractor == extractor, E.c.extractor_version == extractor_version,
+            E.c.taxonomy_version == taxonomy_version)
+        with self._read() as conn:
+            data = conn.scalar(query)
+        return None if data is None else Extraction.model_validate_json(data)
+
+    def latest_extraction(self, store: str, product_id: str) -> Extraction | None:
+        """The most recent extraction of the product's current content, by any extractor."""
+        query = self._current(store, product_id).order_by(E.c.created_at.desc(), E.c.id.desc()).limit(1)
+        with self._read() as conn:
+            data = conn.scalar(query)
+        return None if data is None else Extraction.model_validate_json(data)
+
+    def stale_products(self, store: str, extractor: str, extractor_version: str,
+                       taxonomy_version: str) -> list[str]:
+        """Product ids of the store with no extraction of their current content by this version."""
+        valid = exists().where(E.c.content_hash == P.c.content_hash, E.c.store == P.c.store,
+                               E.c.product_id == P.c.product_id, E.c.extractor == extractor,
+                               E.c.extractor_version == extractor_version,
+                               E.c.taxonomy_version == taxonomy_version)
+        query = select(P.c.product_id).where(P.c.store == store, ~valid).order_by(P.c.product_id)
+        with self._read() as conn:
+            return list(conn.scalars(query))

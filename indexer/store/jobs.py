@@ -1,0 +1,104 @@
+"""Jobs with progress counters (atomic increments) and dead letters of products that kept failing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import Row, case, func, insert, select, update
+
+from indexer.store import schema
+from indexer.store.base import StoreBase
+from indexer.store.dialect import insert_or_update
+from indexer.store.types import DeadLetter, Job, JobState, as_utc, utcnow
+
+J = schema.jobs
+D = schema.dead_letters
+TERMINAL = ("succeeded", "failed")
+
+
+def _job(row: Row) -> Job:
+    values = dict(row._mapping)
+    for name in ("created_at", "started_at", "finished_at", "heartbeat_at"):
+        values[name] = as_utc(values[name])
+    return Job(**values)
+
+
+class JobsMixin(StoreBase):
+    def create_job(self, kind: str, store: str | None, total: int = 0) -> Job:
+        job_id = str(uuid.uuid4())
+        with self._write() as conn:
+            conn.execute(insert(J), {"id": job_id, "kind": kind, "store": store, "state": "queued",
+                                     "total": total, "done": 0, "failed": 0, "created_at": utcnow()})
+        job = self.get_job(job_id)
+        assert job is not None
+        return job
+
+    def get_job(self, job_id: str) -> Job | None:
+        with self._read() as conn:
+            row = conn.execute(select(J).where(J.c.id == job_id)).first()
+        return None if row is None else _job(row)
+
+    def running_job(self, kind: str, store: str | None) -> Job | None:
+        """The newest queued or running job of this kind for this store, if any."""
+        query = select(J).where(J.c.kind == kind, J.c.state.in_(("queued", "running")))
+        query = query.where(J.c.store.is_(None) if store is None else J.c.store == store)
+        with self._read() as conn:
+            row = conn.execute(query.order_by(J.c.created_at.desc()).limit(1)).first()
+        return None if row is None else _job(row)
+
+    def list_jobs(self, store: str | None = None, limit: int = 50) -> list[Job]:
+        query = select(J)
+        if store is not None:
+            query = query.where(J.c.store == store)
+        with self._read() as conn:
+            return [_job(r) for r in conn.execute(query.order_by(J.c.created_at.desc()).limit(limit))]
+
+    def update_job(self, job_id: str, *, done_delta: int = 0, failed_delta: int = 0,
+                   state: JobState | None = None, total: int | None = None,
+                   error: str | None = None) -> Job | None:
+        """Atomic in the database (`done = done + n`), so concurrent workers never lose counts."""
+        now = utcnow()
+        values: dict = {"done": J.c.done + done_delta, "failed": J.c.failed + failed_delta, "heartbeat_at": now}
+        if total is not None:
+            values["total"] = total
+        if error is not None:
+            values["error"] = error
+        if state is not None:
+            values["state"] = state
+            if state == "running":
+                values["started_at"] = func.coalesce(J.c.started_at, now)
+                values["finished_at"] = None
+            elif state in TERMINAL:
+                values["started_at"] = func.coalesce(J.c.started_at, now)
+                values["finished_at"] = now
+        with self._write() as conn:
+            conn.execute(update(J).where(J.c.id == job_id).values(**values))
+        return self.get_job(job_id)
+
+    def heartbeat(self, job_id: str) -> None:
+        with self._write() as conn:
+            conn.execute(update(J).where(J.c.id == job_id).values(heartbeat_at=utcnow()))
+
+    def stale_running_jobs(self, older_than_s: float) -> list[Job]:
+        """Running jobs whose last sign of life (heartbeat, else start) is older than `older_than_s`."""
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        last_seen = case((J.c.heartbeat_at.is_not(None), J.c.heartbeat_at), else_=J.c.started_at)
+        query = select(J).where(J.c.state == "running", last_seen < cutoff).order_by(J.c.created_at)
+        with self._read() as conn:
+            return [_job(r) for r in conn.execute(query)]
+
+    def record_dead_letter(self, store: str, product_id: str, error: str, attempts: int) -> None:
+        with self._write() as conn:
+            conn.execute(insert_or_update(conn, D, ["store", "product_id"], ["error", "attempts", "last_at"]),
+                         {"store": store, "product_id": product_id, "error": error, "attempts": attempts,
+                          "last_at": utcnow()})
+
+    def dead_letters(self, store: str) -> list[DeadLetter]:
+        query = select(D).where(D.c.store == store).order_by(D.c.last_at.desc(), D.c.product_id)
+        with self._read() as conn:
+            return [DeadLetter(**{**r._mapping, "last_at": as_utc(r.last_at)}) for r in conn.execute(query)]
+
+    def clear_dead_letter(self, store: str, product_id: str) -> bool:
+        with self._write() as conn:
+            return bool(conn.execute(D.delete().where(D.c.store == store, D.c.product_id == product_id)).rowcount)

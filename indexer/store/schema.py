@@ -1,0 +1,139 @@
+"""Table definitions of the catalog store (SQLAlchemy Core). Migrations in indexer/migrations create them.
+
+Narrow, engine-agnostic types only, so the same SQL runs on SQLite and PostgreSQL. Timestamps are
+naive UTC. Merchant data (products, variants, images) is kept apart from derived data (extractions,
+embeddings); the outbox is the ordered change log that index syncs consume. Product deletes are hard deletes
+(an outbox 'delete' row records them); extractions stay, keyed by content hash, for reuse.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid alias); PostgreSQL gets a bigint.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+stores = Table(
+    "stores", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("created_at", DateTime(), nullable=False),
+)
+
+products = Table(
+    "products", metadata,
+    Column("store", String(64), primary_key=True),
+    Column("product_id", String(255), primary_key=True),
+    Column("title", Text(), nullable=False, default=""),
+    Column("price", Float(), nullable=True),
+    Column("data", Text(), nullable=False),  # the Product as JSON
+    Column("content_hash", String(64), nullable=False),
+    Column("created_at", DateTime(), nullable=False),
+    Column("updated_at", DateTime(), nullable=False),
+    ForeignKeyConstraint(["store"], ["stores.name"], name="fk_products_store"),
+)
+Index("ix_products_content_hash", products.c.content_hash)
+
+variants = Table(
+    "variants", metadata,
+    Column("store", String(64), primary_key=True),
+    Column("product_id", String(255), primary_key=True),
+    Column("position", Integer(), primary_key=True),
+    Column("sku", String(255), nullable=False),
+    Column("options", Text(), nullable=False),  # JSON object
+    Column("price", Float(), nullable=True),
+    ForeignKeyConstraint(["store", "product_id"], ["products.store", "products.product_id"],
+                         name="fk_variants_product", ondelete="CASCADE"),
+)
+
+images = Table(
+    "images", metadata,
+    Column("store", String(64), primary_key=True),
+    Column("product_id", String(255), primary_key=True),
+    Column("position", Integer(), primary_key=True),
+    Column("uri", Text(), nullable=False),
+    ForeignKeyConstraint(["store", "product_id"], ["products.store", "products.product_id"],
+                         name="fk_images_product", ondelete="CASCADE"),
+)
+
+extractions = Table(
+    "extractions", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("extractor", String(64), nullable=False),
+    Column("extractor_version", String(64), nullable=False),
+    Column("taxonomy_version", String(64), nullable=False),
+    Column("store", String(64), nullable=False),
+    Column("product_id", String(255), nullable=False),
+    Column("data", Text(), nullable=False),  # the Extraction as JSON
+    Column("created_at", DateTime(), nullable=False),
+    UniqueConstraint("content_hash", "extractor", "extractor_version", "taxonomy_version",
+                     name="uq_extractions_key"),
+)
+Index("ix_extractions_product", extractions.c.store, extractions.c.product_id)
+
+embeddings = Table(
+    "embeddings", metadata,
+    Column("key", String(64), primary_key=True),  # sha256 of the embedded text
+    Column("model", String(200), primary_key=True),
+    Column("dim", Integer(), nullable=False),
+    Column("vector", LargeBinary(), nullable=False),  # float32, little-endian
+    Column("created_at", DateTime(), nullable=False),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("store", String(64), nullable=False),
+    Column("product_id", String(255), nullable=False),
+    Column("op", String(16), nullable=False),  # 'upsert' | 'delete'
+    Column("created_at", DateTime(), nullable=False),
+)
+
+sync_state = Table(
+    "sync_state", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("seq", BigInteger(), nullable=False),
+    Column("updated_at", DateTime(), nullable=False),
+)
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("store", String(64), nullable=True),
+    Column("state", String(16), nullable=False),  # queued | running | succeeded | failed
+    Column("total", Integer(), nullable=False, default=0),
+    Column("done", Integer(), nullable=False, default=0),
+    Column("failed", Integer(), nullable=False, default=0),
+    Column("created_at", DateTime(), nullable=False),
+    Column("started_at", DateTime(), nullable=True),
+    Column("finished_at", DateTime(), nullable=True),
+    Column("heartbeat_at", DateTime(), nullable=True),
+    Column("error", Text(), nullable=True),
+)
+Index("ix_jobs_kind_store_state", jobs.c.kind, jobs.c.store, jobs.c.state)
+
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("store", String(64), primary_key=True),
+    Column("product_id", String(255), primary_key=True),
+    Column("error", Text(), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("last_at", DateTime(), nullable=False),
+)
