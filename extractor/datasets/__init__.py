@@ -1,0 +1,1 @@
+"""Gold-labelled datasets for `extractor.evaluate`."""

@@ -1,0 +1,181 @@
+"""Extraction quality against gold labels: `evaluate(dataset, extractor) -> dict` (JSON-ready).
+
+Datasets: "magento" (the fixture catalog; a folder in Magento sample-data layout, held-out products
+only) and "oa-mine" (product titles with gold values; a JSONL path is accepted too).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from extractor.base import Extractor
+from extractor.models import Extraction, ProductInput
+from taxonomy import Taxonomy
+
+SHARED = Path(os.environ.get("CATALOG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+# Attribute families: a gold label for "material" is met by fabric__cotton or material__cotton alike.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "color": ("color",),
+    "target-gender": ("target-gender",),
+    "material": ("fabric", "material", "bag-case-material", "watch-material", "footwear-material"),
+    "pattern": ("pattern",),
+    "size": ("size", "shoe-size", "accessory-size"),
+    "age-group": ("age-group",),
+}
+OA_MINE_ATTRIBUTES = {"Color": "color", "Gender": "target-gender", "Material": "material", "Size": "size",
+                      "Age": "age-group"}
+
+
+def _suffix(handle: str) -> str:
+    return handle.split("__", 1)[-1]
+
+
+def _predicted(extraction: Extraction, family: str) -> set[str]:
+    handles = FAMILIES[family]
+    return {_suffix(v.value) for a in extraction.attributes if a.handle in handles for v in a.values}
+
+
+def _gold_values(taxonomy: Taxonomy, family: str, texts: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for text in texts:
+        for handle in FAMILIES[family]:
+            matches = taxonomy.match_value(handle, text)
+            if matches:
+                out.add(_suffix(matches[0].value_handle))
+                break
+    return out
+
+
+class _PRF:
+    def __init__(self) -> None:
+        self.tp = self.fp = self.fn = 0
+        self.support = 0
+
+    def add(self, predicted: set[str], gold: set[str]) -> None:
+        self.tp += len(predicted & gold)
+        self.fp += len(predicted - gold)
+        self.fn += len(gold - predicted)
+        self.support += 1 if gold else 0
+
+    def report(self) -> dict[str, Any]:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+        f = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
+        return {"precision": _round(p), "recall": _round(r), "f1": _round(f), "support": self.support}
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def _batched(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, split: str = "held_out",
+                     batch_size: int = 32) -> dict[str, Any]:
+    from extractor.datasets.magento import is_held_out, load
+    from extractor.local.colors import dominant_colors
+    from extractor.local.datafiles import load_data
+
+    folder = Path(folder) if folder else _default_magento()
+    taxonomy = Taxonomy.load()
+    gold = load(folder)
+    if split == "held_out":
+        gold = [g for g in gold if is_held_out(g.sku)]
+    extractions: list[Extraction] = []
+    for chunk in _batched(gold, batch_size):
+        extractions.extend(extractor.extract([g.product for g in chunk]))
+    exact = ancestor = 0
+    per_attr = {name: _PRF() for name in ("target-gender", "material", "pattern")}
+    for g, ex in zip(gold, extractions, strict=True):
+        cid = ex.category.id if ex.category else None
+        if cid in g.accept:
+            exact += 1
+        lineage = {c.id for c in taxonomy.ancestors(cid)} | {cid} if cid else set()
+        if lineage & set(g.ancestors + g.accept):
+            ancestor += 1
+        gender_gold = _gold_values(taxonomy, "target-gender", [g.gender] if g.gender else [])
+        per_attr["target-gender"].add(_predicted(ex, "target-gender"), gender_gold)
+        per_attr["material"].add(_predicted(ex, "material"), _gold_values(taxonomy, "material", g.material))
+        per_attr["pattern"].add(_predicted(ex, "pattern"), _gold_values(taxonomy, "pattern", g.pattern))
+    # Colour from pixels alone, on each variant photo the CSV ties to a variant colour.
+    colors_table = load_data("magento_categories.json")["colors"]
+    color_ok = color_n = 0
+    from extractor.images import load_image
+    from extractor.local.extractor import DRAFT, LocalExtractor
+
+    for g, ex in zip(gold, extractions, strict=True):
+        region = LocalExtractor._region(ex.category.full_name if ex.category else "")
+        for path, color in g.variant_photos:
+            want = colors_table.get(color)
+            if not want:
+                continue
+            try:
+                guesses = dominant_colors(load_image(path, draft_size=DRAFT), region)
+            except Exception:
+                guesses = []
+            color_n += 1
+            color_ok += bool(guesses) and guesses[0].handle == want
+    n = len(gold)
+    return {
+        "dataset": "magento", "split": split, "products": n,
+        "category_accuracy": _round(exact / n) if n else None,
+        "category_ancestor_accuracy": _round(ancestor / n) if n else None,
+        "color_accuracy": _round(color_ok / color_n) if color_n else None, "color_photos": color_n,
+        "attributes": {k: v.report() for k, v in per_attr.items()},
+    }
+
+
+def evaluate_oa_mine(extractor: Extractor, path: str | Path | None = None, batch_size: int = 64) -> dict[str, Any]:
+    from extractor.datasets.oa_mine import load
+
+    rows = load(path or SHARED / "oa-mine" / "test.jsonl")
+    taxonomy = Taxonomy.load()
+    products = [ProductInput(product_id=str(i), title=r["input"]) for i, r in enumerate(rows)]
+    extractions: list[Extraction] = []
+    for chunk in _batched(products, batch_size):
+        extractions.extend(extractor.extract(chunk))
+    per_attr: dict[str, _PRF] = defaultdict(_PRF)
+    for row, ex in zip(rows, extractions, strict=True):
+        for oa_name, family in OA_MINE_ATTRIBUTES.items():
+            values = [v for v in row["target_scores"].get(oa_name, {}) if v != "n/a"]
+            gold = _gold_values(taxonomy, family, values)
+            if values and not gold:
+                continue  # a gold value the taxonomy cannot express: not scorable
+            per_attr[family].add(_predicted(ex, family), gold)
+    return {"dataset": "oa-mine", "products": len(rows), "category_accuracy": None,
+            "category_ancestor_accuracy": None, "color_accuracy": None,
+            "attributes": {k: v.report() for k, v in sorted(per_attr.items())}}
+
+
+def _default_magento() -> Path:
+    for candidate in (Path(__file__).resolve().parents[1] / "indexer" / "data" / "fixture", SHARED / "magento-luma"):
+        if (candidate / "fixtures").is_dir() or (candidate / "ConfigurableSampleData").is_dir():
+            return candidate
+    raise FileNotFoundError("no Magento fixture catalog found; pass a folder")
+
+
+def evaluate(dataset: str, extractor: Extractor | None = None, path: str | Path | None = None,
+             **kwargs: Any) -> dict[str, Any]:
+    if extractor is None:
+        from extractor.local import LocalExtractor
+
+        extractor = LocalExtractor()
+    if dataset == "magento":
+        return evaluate_magento(extractor, path, **kwargs)
+    if dataset in ("oa-mine", "oa_mine") or (path is None and str(dataset).endswith(".jsonl")):
+        return evaluate_oa_mine(extractor, path or (dataset if dataset.endswith(".jsonl") else None), **kwargs)
+    raise ValueError(f"unknown dataset {dataset!r}; use 'magento' or 'oa-mine'")
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(evaluate(sys.argv[1] if len(sys.argv) > 1 else "magento"), indent=2))

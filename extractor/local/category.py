@@ -1,0 +1,209 @@
+"""Category retrieval: MiniLM embeddings of every taxonomy category path (computed once, cached as .npy),
+lexical scores from the taxonomy's category search, and image evidence from ImageNet labels."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from extractor.local.datafiles import load_data
+from taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+W_EMBED = 1.0
+W_LEXICAL = 0.35
+W_IMAGE = 0.6
+TEMPERATURE = 0.04
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("CATALOG_CACHE_DIR", Path.home() / ".cache" / "catalog-intelligence"))
+
+
+@dataclass(frozen=True)
+class ScoredCategory:
+    id: str
+    score: float
+    confidence: float
+
+
+class CategoryIndex:
+    """Category path embeddings for one taxonomy version; built once per cache dir, then memory-mapped."""
+
+    def __init__(self, taxonomy: Taxonomy, cache_dir: Path | None = None) -> None:
+        from extractor.embeddings import MODEL_NAME, get_text_embedder
+
+        self.taxonomy = taxonomy
+        self.ids = sorted(taxonomy.categories)
+        self._row = {cid: i for i, cid in enumerate(self.ids)}
+        self.embedder = get_text_embedder()
+        names = [self._describe(cid) for cid in self.ids]
+        digest = hashlib.sha1(("\n".join(names) + MODEL_NAME).encode()).hexdigest()[:12]
+        cache = (cache_dir or default_cache_dir()) / f"category-embeddings-{taxonomy.version}-{digest}.npy"
+        self.matrix = self._load_or_build(cache, names)
+        self._priors = np.array([self._prior_factor(cid) for cid in self.ids], dtype=np.float32)
+
+    def _describe(self, cid: str) -> str:
+        cat = self.taxonomy.category(cid)
+        # The leaf name twice: it is what a listing names; the path only disambiguates.
+        return f"{cat.name}. {cat.full_name}"
+
+    def _load_or_build(self, path: Path, names: list[str]) -> np.ndarray:
+        if path.exists():
+            try:
+                matrix = np.load(path, mmap_mode="r")
+                if matrix.shape == (len(names), self.embedder.dim):
+                    return np.asarray(matrix, dtype=np.float32)
+            except (OSError, ValueError):
+                log.warning("category embedding cache %s unreadable; rebuilding", path)
+        log.info("embedding %d taxonomy categories (once; cached at %s)", len(names), path)
+        matrix = self.embedder.embed(names, batch_size=128)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, matrix)
+            os.replace(tmp, path)
+        except OSError as exc:  # a read-only home still works, just slower on the next start
+            log.warning("cannot cache category embeddings at %s: %s", path, exc)
+        return matrix
+
+    def _prior_factor(self, cid: str) -> float:
+        full = self.taxonomy.category(cid).full_name
+        factor = 1.0
+        for rule in _priors():
+            if rule["contains"] in full:
+                factor *= float(rule["factor"])
+        return factor
+
+    def _priors_for_text(self, text: str) -> np.ndarray:
+        words = set(re.findall(r"[a-z]+", text.lower()))
+        priors = self._priors
+        lifted = [r for r in _priors() if words & set(r["unless"])]
+        if not lifted:
+            return priors
+        priors = priors.copy()
+        for i, cid in enumerate(self.ids):
+            if priors[i] < 1.0:
+                full = self.taxonomy.category(cid).full_name
+                for rule in lifted:
+                    if rule["contains"] in full:
+                        priors[i] /= float(rule["factor"])
+        return priors
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.embed(texts)
+
+    def rank(self, text: str, query_vector: np.ndarray | None, image_evidence: dict[str, float],
+             k: int = 5, store_scores: dict[str, float] | None = None) -> list[ScoredCategory]:
+        """Top-k categories with softmax confidences over the candidate set."""
+        scores: dict[str, float] = {}
+        if query_vector is not None and text.strip():
+            sims = self.matrix @ query_vector
+            sims = sims * self._priors_for_text(text)
+            top = np.argpartition(-sims, 40)[:40]
+            for i in top:
+                scores[self.ids[int(i)]] = W_EMBED * float(sims[i])
+            lexical = self.taxonomy.search_categories(text, 15)
+            if lexical:
+                best = max(m.score for m in lexical) or 1.0
+                for m in lexical:
+                    base = scores.get(m.category_id)
+                    if base is None:
+                        base = W_EMBED * float(self.matrix[self._row[m.category_id]] @ query_vector)
+                    scores[m.category_id] = base + W_LEXICAL * m.score / best
+        candidates = set(image_evidence)
+        for cid, p in image_evidence.items():  # the photo's category family joins the candidates
+            parent = self.taxonomy.category(cid).parent_id if cid in self._row else None
+            if p >= 0.1 and parent:
+                candidates.update(self.taxonomy.category(parent).children_ids)
+        for cid in candidates:
+            if cid not in scores and cid in self._row:
+                base = 0.0
+                if query_vector is not None and text.strip():
+                    base = W_EMBED * float(self.matrix[self._row[cid]] @ query_vector)
+                scores[cid] = base
+        if image_evidence:
+            for cid in list(scores):
+                scores[cid] += W_IMAGE * self._image_support(cid, image_evidence)
+        if store_scores:
+            for cid, p in store_scores.items():
+                if cid in self._row:
+                    scores[cid] = scores.get(cid, 0.0) + p
+        if not scores:
+            return []
+        ids = list(scores)
+        values = np.array([scores[c] for c in ids], dtype=np.float64)
+        probs = np.exp((values - values.max()) / TEMPERATURE)
+        probs /= probs.sum()
+        order = np.argsort(-values)[:k]
+        return [ScoredCategory(ids[i], round(float(values[i]), 4), round(float(probs[i]), 4)) for i in order]
+
+    def _image_support(self, cid: str, evidence: dict[str, float]) -> float:
+        """Image evidence for cid: full for the same category, less for relatives (a sweatshirt photo
+        supports 'Hoodies', its sibling)."""
+        best = 0.0
+        lineage = _lineage(self.taxonomy, cid)
+        for eid, p in evidence.items():
+            other = _lineage(self.taxonomy, eid)
+            if eid == cid:
+                rel = 1.0
+            elif eid in lineage or cid in other:
+                rel = 0.7
+            else:
+                common = len(os.path.commonprefix([lineage, other]))
+                depth = max(len(lineage), len(other))
+                if common >= 2 and common >= depth - 1:
+                    rel = 0.5
+                elif common >= 2 and common >= depth - 2:
+                    rel = 0.3
+                else:
+                    rel = 0.15 if common >= 2 else (0.05 if common == 1 else 0.0)
+            best = max(best, p * rel)
+        return best
+
+
+@lru_cache(maxsize=4096)
+def _lineage_cached(taxonomy_id: int, cid: str) -> tuple[str, ...]:
+    taxonomy = _TAXONOMIES[taxonomy_id]
+    return tuple(c.id for c in taxonomy.ancestors(cid)[::-1]) + (cid,) if _root_first(taxonomy, cid) else \
+        tuple(c.id for c in taxonomy.ancestors(cid)) + (cid,)
+
+
+_TAXONOMIES: dict[int, Taxonomy] = {}
+
+
+def _root_first(taxonomy: Taxonomy, cid: str) -> bool:
+    anc = taxonomy.ancestors(cid)
+    return bool(anc) and anc[0].level > anc[-1].level
+
+
+def _lineage(taxonomy: Taxonomy, cid: str) -> tuple[str, ...]:
+    """Root-first ids from the vertical down to cid."""
+    _TAXONOMIES[id(taxonomy)] = taxonomy
+    return _lineage_cached(id(taxonomy), cid)
+
+
+@lru_cache(maxsize=1)
+def _priors() -> list[dict]:
+    return list(load_data("category_priors.json")["subtrees"])
+
+
+_index_lock = threading.Lock()
+_indexes: dict[tuple[str, str], CategoryIndex] = {}
+
+
+def get_category_index(taxonomy: Taxonomy, cache_dir: Path | None = None) -> CategoryIndex:
+    key = (taxonomy.version, str(cache_dir or default_cache_dir()))
+    with _index_lock:
+        if key not in _indexes:
+            _indexes[key] = CategoryIndex(taxonomy, cache_dir)
+        return _indexes[key]

@@ -1,0 +1,289 @@
+"""The `local` CPU extractor: listing text + pixels -> taxonomy category, attributes, safety, notes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from extractor.images import ImageError, decode_image, read_image_bytes
+from extractor.local import colors as colors_mod
+from extractor.local.category import get_category_index
+from extractor.local.imagenet import ImageLabels, category_evidence, get_model
+from extractor.local.quality import image_notes
+from extractor.local.safety import get_nudity_model, nudity_verdict, text_reasons
+from extractor.local.text import ValueHit, category_query, clean_text, find_text_values, merchant_values
+from extractor.models import (
+    CategoryGuess,
+    ExtractedAttribute,
+    ExtractedValue,
+    Extraction,
+    ImageNote,
+    ProductInput,
+    Safety,
+)
+from taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+DRAFT = (448, 448)  # JPEG decodes at 1/2..1/8 scale: a 1000 px photo decodes at ~500 px
+MAX_IMAGES = 4  # images per product that go through the models
+BOTTOM_WORDS = ("Pants", "Shorts", "Leggings", "Skirts", "Trousers", "Joggers", "Tights")
+TOP_WORDS = ("Tops", "Hoodies", "Sweatshirts", "Jackets", "Bras", "Shirts", "Vests", "Coats", "Sweaters")
+
+
+@dataclass
+class _Work:
+    product: ProductInput
+    images: list[Image.Image] = field(default_factory=list)
+    image_index: list[int] = field(default_factory=list)  # position in product.images
+    labels: list[ImageLabels] = field(default_factory=list)
+    notes: list[ImageNote] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class LocalExtractor:
+    name = "local"
+    version = "1"
+
+    def __init__(self, models_dir: Path | None = None, ocr: bool = False, safety: bool = True,
+                 store_head: Any = None) -> None:
+        self.models_dir = Path(models_dir) if models_dir else None
+        self.ocr = ocr
+        self.safety = safety
+        self.store_head = store_head  # extractor.local.train.StoreHeads, or a path to one
+        self.taxonomy = Taxonomy.load()
+        if isinstance(store_head, (str, Path)):
+            from extractor.local.train import load_heads
+
+            self.store_head = load_heads(Path(store_head))
+
+    # ---------------------------------------------------------------- public
+    def extract(self, products: Sequence[ProductInput]) -> list[Extraction]:
+        works = [_Work(product=p) for p in products]
+        for work in works:
+            self._load_images(work)
+        self._run_imagenet(works)
+        if self.safety:
+            self._run_safety_models(works)
+        queries = [category_query(w.product) for w in works]
+        index = get_category_index(self.taxonomy, self.models_dir)
+        started = time.perf_counter()
+        nonempty = [i for i, q in enumerate(queries) if q.strip()]
+        vectors: dict[int, np.ndarray] = {}
+        if nonempty:
+            embedded = index.embed_queries([queries[i] for i in nonempty])
+            vectors = {i: embedded[j] for j, i in enumerate(nonempty)}
+        embed_ms = (time.perf_counter() - started) * 1000 / max(1, len(works))
+        out: list[Extraction] = []
+        for i, work in enumerate(works):
+            work.timings["text_embed"] = round(embed_ms, 2)
+            try:
+                out.append(self._finish(work, queries[i], vectors.get(i), index))
+            except Exception as exc:  # one product never fails the batch
+                log.exception("local extraction failed for %s", work.product.product_id)
+                out.append(self._empty(work, [*work.errors, f"extraction failed: {exc}"]))
+        return out
+
+    def image_features(self, products: Sequence[ProductInput]) -> list[np.ndarray | None]:
+        """Mean EfficientNet feature per product (None without a usable image): for store heads."""
+        works = [_Work(product=p) for p in products]
+        for work in works:
+            self._load_images(work)
+        self._run_imagenet(works)
+        return [np.mean([lab.features for lab in w.labels], axis=0) if w.labels else None for w in works]
+
+    # ---------------------------------------------------------------- stages
+    def _load_images(self, work: _Work) -> None:
+        started = time.perf_counter()
+        hashes: list[int] = []
+        for idx, source in enumerate(work.product.images):
+            try:
+                data = source if isinstance(source, bytes) else read_image_bytes(source)
+                image = decode_image(data, draft_size=DRAFT)
+            except ImageError as exc:
+                work.errors.append(f"image {idx}: {exc}")
+                work.notes.append(ImageNote(image=idx, issue="unreadable", detail=str(exc)[:200]))
+                continue
+            except Exception as exc:  # never let one file take the batch down
+                work.errors.append(f"image {idx}: unreadable ({type(exc).__name__})")
+                work.notes.append(ImageNote(image=idx, issue="unreadable", detail=type(exc).__name__))
+                continue
+            original = image.size
+            if max(image.size) > 640:
+                image = image.copy()
+                image.thumbnail((640, 640), Image.Resampling.BILINEAR)
+            notes = image_notes(idx, image, original, hashes)
+            work.notes.extend(notes)
+            if any(n.issue == "duplicate" for n in notes) or len(work.images) >= MAX_IMAGES:
+                continue
+            work.images.append(image)
+            work.image_index.append(idx)
+        work.timings["decode"] = round((time.perf_counter() - started) * 1000, 2)
+
+    def _run_imagenet(self, works: list[_Work]) -> None:
+        flat = [im for w in works for im in w.images]
+        if not flat:
+            return
+        started = time.perf_counter()
+        labels = get_model().run(flat)
+        per = (time.perf_counter() - started) * 1000 / len(flat)
+        pos = 0
+        for w in works:
+            w.labels = labels[pos:pos + len(w.images)]
+            pos += len(w.images)
+            w.timings["image_model"] = round(per * len(w.images), 2)
+
+    def _run_safety_models(self, works: list[_Work]) -> None:
+        flat = [(w, im) for w in works for im in w.images]
+        if not flat:
+            return
+        started = time.perf_counter()
+        scores = get_nudity_model().scores([im for _, im in flat])
+        per = (time.perf_counter() - started) * 1000 / len(flat)
+        for (w, _), s in zip(flat, scores, strict=True):
+            w.timings["safety"] = round(w.timings.get("safety", 0.0) + per, 2)
+            existing = getattr(w, "nudity", [])
+            existing.append(s)
+            w.nudity = existing  # type: ignore[attr-defined]
+
+    def _finish(self, work: _Work, query: str, vector: np.ndarray | None, index: Any) -> Extraction:
+        started = time.perf_counter()
+        product = work.product
+        errors = list(work.errors)
+        if not product.title.strip():
+            errors.append("empty title")
+        evidence: dict[str, float] = {}
+        for lab in work.labels:
+            for cid, p in category_evidence(lab).items():
+                evidence[cid] = max(evidence.get(cid, 0.0), p)
+        store_scores = None
+        if self.store_head is not None:
+            store_scores = self.store_head.category_scores(vector, self._mean_feature(work))
+        ranked = index.rank(query, vector, evidence, k=5, store_scores=store_scores)
+        category = alternatives = None
+        if ranked:
+            guesses = [self._guess(r.id, r.confidence) for r in ranked]
+            category, alternatives = guesses[0], guesses[1:]
+        else:
+            errors.append("no title, text or usable image to categorise")
+        work.timings["category"] = round((time.perf_counter() - started) * 1000, 2)
+
+        started = time.perf_counter()
+        hits = find_text_values(self.taxonomy, product)
+        merchant, unmapped = merchant_values(self.taxonomy, product)
+        hits.extend(merchant)
+        if work.images:
+            region = self._region(category.full_name if category else "")
+            for guess in colors_mod.dominant_colors(work.images[0], region)[:2]:
+                try:
+                    value = self.taxonomy.value(guess.handle)
+                except KeyError:
+                    continue
+                hits.append(ValueHit("color", value.handle, value.id, value.name,
+                                     round(0.5 + 0.45 * guess.share, 4), "image"))
+        if self.store_head is not None:
+            hits.extend(self.store_head.value_hits(self.taxonomy, vector, self._mean_feature(work)))
+        attributes, dropped = self._attributes(category.id if category else None, hits)
+        work.timings["attributes"] = round((time.perf_counter() - started) * 1000, 2)
+
+        safety = self._safety(work, product)
+        description = clean_text(product.description)
+        if self.ocr and work.images:
+            description = self._ocr_append(work, description, errors)
+        return Extraction(
+            category=category, alternatives=alternatives or [], attributes=attributes,
+            description=description, safety=safety, image_notes=work.notes, errors=errors,
+            dropped_values=dropped + unmapped, extractor=self.name, extractor_version=self.version,
+            taxonomy_version=self.taxonomy.version, timings_ms=work.timings,
+        )
+
+    # ---------------------------------------------------------------- helpers
+    @staticmethod
+    def _mean_feature(work: _Work) -> np.ndarray | None:
+        return np.mean([lab.features for lab in work.labels], axis=0) if work.labels else None
+
+    def _guess(self, cid: str, confidence: float) -> CategoryGuess:
+        cat = self.taxonomy.category(cid)
+        return CategoryGuess(id=cat.id, name=cat.name, full_name=cat.full_name,
+                             confidence=max(0.0, min(1.0, confidence)))
+
+    @staticmethod
+    def _region(full_name: str) -> colors_mod.Region:
+        if "Clothing" not in full_name:
+            return "full"
+        if any(w in full_name for w in BOTTOM_WORDS):
+            return "bottom"
+        if any(w in full_name for w in TOP_WORDS):
+            return "top"
+        return "full"
+
+    def _attributes(self, category_id: str | None, hits: list[ValueHit]) -> tuple[list[ExtractedAttribute], int]:
+        """Keep values of the category's attributes; merchant beats text beats image on conflict."""
+        allowed = set(self.taxonomy.category(category_id).attribute_handles) if category_id else set()
+        rank = {"merchant": 3, "text": 2, "image": 1}
+        by_attr: dict[str, dict[str, ValueHit]] = {}
+        dropped: set[tuple[str, str]] = set()
+        for hit in hits:
+            if hit.attribute not in allowed:
+                dropped.add((hit.attribute, hit.value))
+                continue
+            current = by_attr.setdefault(hit.attribute, {}).get(hit.value)
+            if current is None or (rank[hit.source], hit.confidence) > (rank[current.source], current.confidence):
+                by_attr[hit.attribute][hit.value] = hit
+        attributes: list[ExtractedAttribute] = []
+        for handle in sorted(by_attr):
+            values = list(by_attr[handle].values())
+            best_source = max(rank[v.source] for v in values)
+            if best_source == rank["merchant"]:  # the merchant said it: other sources do not add values
+                values = [v for v in values if v.source == "merchant"]
+            values.sort(key=lambda v: (-rank[v.source], -v.confidence))
+            attr = self.taxonomy.attribute(handle)
+            attributes.append(ExtractedAttribute(handle=handle, name=attr.name, values=[
+                ExtractedValue(value=v.value, value_id=v.value_id, name=v.name,
+                               confidence=max(0.0, min(1.0, v.confidence)), source=v.source)  # type: ignore[arg-type]
+                for v in values[:5]]))
+        # Hits of attributes outside the category: count each (attribute, value) pair once, but not the
+        # alternative readings of a value the category did keep under another attribute.
+        kept_values = {v.value.split("__", 1)[-1] for a in attributes for v in a.values}
+        dropped_count = sum(1 for _, vh in dropped if vh.split("__", 1)[-1] not in kept_values)
+        return attributes, dropped_count
+
+    def _safety(self, work: _Work, product: ProductInput) -> Safety:
+        reasons: list[str] = []
+        scores: dict[str, float] = {}
+        for per_image in getattr(work, "nudity", []):
+            for cls, score in per_image.items():
+                scores[cls] = round(max(scores.get(cls, 0.0), score), 4)
+            if nudity_verdict(per_image) and "nudity" not in reasons:
+                reasons.append("nudity")
+        text = " ".join([product.title, product.description, " ".join(product.tags)])
+        for reason in text_reasons(text):
+            if reason not in reasons:
+                reasons.append(reason)
+        return Safety(flagged=bool(reasons), reasons=reasons, scores=scores)
+
+    def _ocr_append(self, work: _Work, description: str, errors: list[str]) -> str:
+        started = time.perf_counter()
+        try:
+            from extractor.local.ocr import read_text
+
+            found = [t for im in work.images[:2] for t in read_text(im)]
+        except Exception as exc:
+            errors.append(f"ocr failed: {exc}")
+            return description
+        work.timings["ocr"] = round((time.perf_counter() - started) * 1000, 2)
+        extra = " ".join(found).strip()
+        return f"{description}\n\nText on image: {extra}".strip() if extra else description
+
+    def _empty(self, work: _Work, errors: list[str]) -> Extraction:
+        return Extraction(errors=errors, image_notes=work.notes, extractor=self.name,
+                          extractor_version=self.version, taxonomy_version=self.taxonomy.version,
+                          timings_ms=work.timings)

@@ -1,0 +1,93 @@
+"""Listing text -> taxonomy attribute values: free-text finds and merchant-given attributes."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from extractor.local.datafiles import load_data
+from extractor.models import ProductInput
+from taxonomy import Taxonomy
+
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class ValueHit:
+    attribute: str  # taxonomy attribute handle
+    value: str  # taxonomy value handle
+    value_id: int
+    name: str
+    confidence: float
+    source: str  # "text" | "merchant" | "image"
+
+
+def clean_text(text: str) -> str:
+    """HTML to plain text: tags out, entities decoded, whitespace collapsed."""
+    text = _TAG.sub(" ", text or "")
+    return _SPACE.sub(" ", html.unescape(text)).strip()
+
+
+def category_query(product: ProductInput, max_chars: int = 300) -> str:
+    """The text that names what the product is: title first, then type, merchant category and tags."""
+    parts = [product.title, product.product_type, product.merchant_category or "", " ".join(product.tags)]
+    text = ". ".join(clean_text(p) for p in parts if p and p.strip())
+    description = clean_text(product.description)
+    if description:  # the opening of the description often says what the product is ("this hoodie")
+        text = f"{text}. {description[:160]}" if text else description[:160]
+    return text[:max_chars]
+
+
+def find_text_values(taxonomy: Taxonomy, product: ProductInput) -> list[ValueHit]:
+    """Values the title, tags and description name. The title counts most; description finds less."""
+    hits: list[ValueHit] = []
+    fields = [(product.title, 1.0), (" ".join(product.tags), 0.9), (clean_text(product.description), 0.75)]
+    for text, weight in fields:
+        if not text.strip():
+            continue
+        for found in taxonomy.find_values(clean_text(text)):
+            hits.append(ValueHit(found.attribute_handle, found.value_handle, found.value_id, found.name,
+                                 round(found.confidence * weight, 4), "text"))
+    return hits
+
+
+@lru_cache(maxsize=1)
+def _merchant_aliases() -> dict[str, list[str]]:
+    table = load_data("merchant_attributes.json")["aliases"]
+    return {k.lower(): list(v) for k, v in table.items()}
+
+
+def merchant_attribute_handles(taxonomy: Taxonomy, name: str) -> list[str]:
+    """Taxonomy attribute handles a merchant's attribute name may mean ("gender" -> target-gender)."""
+    key = name.strip().lower().replace("_", "-").replace(" ", "-")
+    handles = list(_merchant_aliases().get(key, []))
+    try:
+        handles.insert(0, taxonomy.attribute(key).handle)
+    except KeyError:
+        pass
+    seen: set[str] = set()
+    return [h for h in handles if not (h in seen or seen.add(h))]
+
+
+def merchant_values(taxonomy: Taxonomy, product: ProductInput) -> tuple[list[ValueHit], int]:
+    """Merchant attributes mapped onto taxonomy values; returns (hits, number of values not mappable)."""
+    hits: list[ValueHit] = []
+    unmapped = 0
+    for name, raw_values in product.attributes.items():
+        handles = merchant_attribute_handles(taxonomy, name)
+        for raw in raw_values:
+            matched = False
+            for handle in handles:
+                try:
+                    matches = taxonomy.match_value(handle, str(raw))
+                except KeyError:
+                    continue
+                for m in matches[:1]:
+                    hits.append(ValueHit(m.attribute_handle, m.value_handle, m.value_id, m.name,
+                                         round(min(1.0, m.confidence), 4), "merchant"))
+                    matched = True
+            unmapped += 0 if matched else 1
+    return hits, unmapped
