@@ -4,7 +4,7 @@ disjunctive facets. Engine-neutral: it talks to the two engine protocols only.""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from indexer.filters import Eq, Not, Range, and_all
 from search_api.documents import DocumentCache
@@ -21,7 +21,7 @@ from search_api.query.conversation import merge_turn
 from search_api.query.fusion import rrf
 from search_api.query.models import AppliedFilter
 from search_api.query.parse import parse_query, to_filter
-from search_api.query.relax import relax_steps
+from search_api.query.relax import relax_steps, relaxation_order
 from search_api.sessions import SessionState, new_session_id
 
 # Facets shown to shoppers, in display order (price is bucketed separately).
@@ -29,6 +29,10 @@ FACET_FIELDS = ("category", "attr.target-gender", "attr.color", "attr.size", "at
                 "attr.activity", "attr.style")
 PRICE_BUCKETS = ((None, 25.0), (25.0, 50.0), (50.0, 100.0), (100.0, None))
 NOT_FLAGGED = Not(filter=Eq(field="flagged", value=True))
+# Attributes a parsed value filters on. Other recognised values (activity, climate, style, features)
+# are often absent from listings that have them, so they rank (their words stay in the text) instead
+# of excluding. Exclusions ("not cotton") and explicit filters always filter.
+HARD_ATTRIBUTES = frozenset({"color", "size", "target-gender", "age-group", "fabric", "material", "pattern"})
 
 
 class UnknownStoreError(LookupError):
@@ -49,7 +53,7 @@ class Ranked:
     ids: list[str]
     scores: dict[str, float]
     total: int
-    timings: dict[str, float] = field(default_factory=dict)
+    lexical_total: int = 0
 
 
 class SearchService:
@@ -87,6 +91,7 @@ class SearchService:
             filters, text, sort = parsed.filters, parsed.text, parsed.sort
         if request.filters is not None:
             filters = [_explicit(spec) for spec in request.filters]
+        filters, text = _soften(filters, text, q)
         timings["parse"] = _ms(started)
 
         ranked, kept, relaxed = self._retrieve_relaxing(store, text, q, filters, sort, request.mode, timings)
@@ -95,7 +100,9 @@ class SearchService:
         results = [self._result(docs[pid], ranked.scores[pid], kept) for pid in page_ids if pid in docs]
 
         t = time.perf_counter()
-        facets = self._facets(store, text, kept, vocab)
+        # Facets describe the result set; when only the vector side found anything, that is the
+        # filtered set, not the (empty) lexical match.
+        facets = self._facets(store, text if ranked.lexical_total else "", kept, vocab)
         timings["facets"] = _ms(t)
         self.sessions.put(session_id, SessionState(store=store, filters=kept, text=text, sort=sort,
                                                    turns=(state.turns + 1) if state else 1))
@@ -112,7 +119,8 @@ class SearchService:
         self.ensure_store(store)
         q = q[: self.config.max_query_chars]
         parsed = parse_query(q, self.documents.vocabulary(store), self.taxonomy)
-        ranked, _, _ = self._retrieve_relaxing(store, parsed.text, q, parsed.filters, parsed.sort, mode, {})
+        filters, text = _soften(parsed.filters, parsed.text, q)
+        ranked, _, _ = self._retrieve_relaxing(store, text, q, filters, parsed.sort, mode, {})
         return ranked.ids
 
     # --- retrieval ----------------------------------------------------------------------------
@@ -124,6 +132,13 @@ class SearchService:
         ranked = self._retrieve(store, text, q, filters, sort, mode, timings)
         if ranked.ids or not filters:
             return ranked, filters, relaxed
+        # One filter may be what empties the results ("running" on apparel that never says so): try
+        # dropping a single one, in relaxation order, before giving up several.
+        for single in relaxation_order(filters):
+            kept = [f for f in filters if f is not single]
+            ranked = self._retrieve(store, text, q, kept, sort, mode, timings)
+            if ranked.ids:
+                return ranked, kept, [single]
         for kept, dropped in relax_steps(filters):
             ranked = self._retrieve(store, text, q, list(kept), sort, mode, timings)
             if ranked.ids:
@@ -131,7 +146,8 @@ class SearchService:
         return ranked, filters, relaxed
 
     def _retrieve(self, store, text, q, filters, sort, mode, timings) -> Ranked:
-        flt = and_all([NOT_FLAGGED, to_filter(filters)])
+        flt = and_all([NOT_FLAGGED, to_filter(self._widen_categories(store, filters))])
+        text = _with_category_words(text, q, filters)
         n = self.config.candidates
         t = time.perf_counter()
         use_lexical = mode in ("hybrid", "lexical")
@@ -141,8 +157,8 @@ class SearchService:
         timings["lexical"] = _ms(t)
         if sort is not None or not use_vector:
             hits = lexical.hits if lexical else []
-            return Ranked([h.product_id for h in hits], {h.product_id: h.score for h in hits},
-                          lexical.total if lexical else 0)
+            total = lexical.total if lexical else 0
+            return Ranked([h.product_id for h in hits], {h.product_id: h.score for h in hits}, total, total)
         t = time.perf_counter()
         # The vector query is the shopper's whole phrase: "black hoodie for men" embeds better than
         # the residual words after the filters took "black" and "men".
@@ -156,12 +172,24 @@ class SearchService:
             lexical_ids = {h.product_id for h in lexical.hits}
             ordered = [h for h in vector_hits if h.product_id in lexical_ids] or vector_hits
             return Ranked([h.product_id for h in ordered], {h.product_id: h.score for h in ordered},
-                          lexical.total)
+                          lexical.total, lexical.total)
         fused = rrf({"lexical": [h.product_id for h in lexical.hits],
                      "vector": [h.product_id for h in vector_hits]},
                     k=self.config.rrf_k,
                     weights={"lexical": self.config.lexical_weight, "vector": self.config.vector_weight})
-        return Ranked([pid for pid, _ in fused], dict(fused), max(lexical.total, len(fused)))
+        return Ranked([pid for pid, _ in fused], dict(fused), max(lexical.total, len(fused)), lexical.total)
+
+    def _widen_categories(self, store: str, filters: list[AppliedFilter]) -> list[AppliedFilter]:
+        """A positive category filter also admits the categories the merchant files with it."""
+        groups = self.documents.category_groups(store)
+        out = []
+        for f in filters:
+            if f.field == "category" and not f.negated:
+                wider = sorted(set(f.values).union(*(groups.get(v, ()) for v in f.values)))
+                if len(wider) > len(f.values):
+                    f = f.model_copy(update={"values": wider, "op": "in"})
+            out.append(f)
+        return out
 
     # --- facets -------------------------------------------------------------------------------
 
@@ -206,6 +234,28 @@ class SearchService:
         return SearchResult(product_id=doc.product_id, title=doc.title, price=doc.price, currency=doc.currency,
                             image=doc.image, category=doc.category_name or None, score=round(score, 6),
                             matched_attributes=matched)
+
+
+def _soften(filters: list[AppliedFilter], text: str, q: str) -> tuple[list[AppliedFilter], str]:
+    """Parsed positive values of attributes outside HARD_ATTRIBUTES go back into the ranking text."""
+    kept, words = [], []
+    for f in filters:
+        soft = (f.source == "parsed" and not f.negated and f.field.startswith("attr.")
+                and f.field[5:] not in HARD_ATTRIBUTES)
+        if not soft:
+            kept.append(f)
+        elif f.span and f.span[1] <= len(q):
+            words.append(q[f.span[0]:f.span[1]])
+    return kept, " ".join([text, *words]).strip()
+
+
+def _with_category_words(text: str, q: str, filters: list[AppliedFilter]) -> str:
+    """Category words stay in the ranking text: the filter admits a group, the words rank the exact kind
+    ("tote bag" lists totes before the other bags)."""
+    words = [q[f.span[0]:f.span[1]] for f in filters
+             if f.field == "category" and not f.negated and f.span and f.source == "parsed"
+             and f.span[1] <= len(q)]
+    return " ".join([text, *words]).strip() if words else text
 
 
 def _explicit(spec) -> AppliedFilter:

@@ -42,3 +42,32 @@ def postgres_url() -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory):
+    """Settings of a CATALOG_HOME holding the bundled fixture catalog as store `demo`, imported, extracted
+    with the real local extractor and indexed into the real embedded engines (once per test session)."""
+    from indexer.importers import fixture_path, import_path
+    from indexer.runtime import index_store, open_catalog
+    from indexer.settings import Settings
+
+    home = tmp_path_factory.mktemp("demo-home")
+    settings = Settings(CATALOG_HOME=home, DATABASE_URL=None, CELERY_BROKER_URL=None, REDIS_URL=None,
+                        ELASTICSEARCH_URL=None, QDRANT_URL=None, EXTRACTOR_BACKEND="local")
+    with open_catalog(settings) as catalog:
+        report = import_path(catalog, "demo", fixture_path())
+    assert report.imported == 199 and not report.errors
+    summary = index_store("demo", settings=settings)
+    assert summary["indexed"] == 199 and summary["vectors"] == 199, summary
+    return settings
+
+
+@pytest.fixture(scope="session")
+def demo_runtime(demo_settings):
+    """The serving runtime over the demo catalog (owns its engines for the whole session)."""
+    from search_api.runtime import build_runtime
+
+    runtime = build_runtime(demo_settings)
+    yield runtime
+    runtime.close()

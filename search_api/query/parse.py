@@ -95,7 +95,8 @@ _NEG_FILLER = frozenset(
     {"a", "an", "any", "the", "made", "of", "with", "in", "from", "color", "colour", "colored", "coloured"}
 )
 _NEG_WORDS = frozenset(
-    {"not", "no", "without", "except", "excluding", "exclude", "non", "nothing", "never", "minus"}
+    {"not", "no", "without", "except", "excluding", "exclude", "non", "nothing", "never", "minus", "isn't", "isnt",
+     "aren't", "arent", "nothing"}
 )
 _NEG_BIGRAMS = frozenset({("anything", "but"), ("other", "than"), ("but", "not"), ("instead", "of")})
 _LIST_JOINERS = frozenset({"or", "nor", "and"})
@@ -706,6 +707,8 @@ def _fuzzy(comp: _Compiled, norm: str, raw: str, i: int, s: int, e: int) -> _Can
     if len(hits) != 1:
         return None  # nothing, or ambiguous ("shoes" -> shorts or shirts?): leave the word alone
     entries = next(iter(hits.values()))
+    # A misspelt noun is far likelier a product type than an attribute value ("shrots" -> Shorts).
+    entries = [x for x in entries if x.kind == "category"] or entries
     conf = round(max(x.confidence for x in entries) * CONF_FUZZY_FACTOR, 4)
     fixed = [_Entry(x.kind, x.handle, x.key, x.name, conf, False) for x in entries]
     return _Cand(fixed, s, e, i, 1, conf)
@@ -774,6 +777,12 @@ def _bind_negations(chosen: list[_Cand], norms: list[str], toks: list[tuple[str,
 def _to_applied(c: _Cand, vocab: StoreVocabulary) -> AppliedFilter | None:
     kinds = {e.kind for e in c.entries}
     kind = "category" if "category" in kinds else ("attr" if "attr" in kinds else "vendor")
+    # A word that is only part of a category name ("yoga" of "Yoga & Pilates") but a whole attribute
+    # value of the store ("Yoga") means the value: "yoga pants" are pants, not yoga equipment.
+    if kind == "category" and not any(e.exact for e in c.entries if e.kind == "category") and any(
+        e.exact for e in c.entries if e.kind == "attr"
+    ):
+        kind = "attr"
     entries = [e for e in c.entries if e.kind == kind]
     span = (c.neg_start if c.negated and c.neg_start is not None else c.start, c.end)
     if kind == "category":
