@@ -1,0 +1,115 @@
+"""The change log applied to both real embedded engines: order, idempotency, crash replay, rebuild."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from extractor.embeddings import get_text_embedder
+from indexer.engines.factory import open_engines
+from indexer.models import Product, Variant
+from indexer.settings import Settings
+from indexer.store import CatalogStore
+from indexer.sync import IndexSync
+from taxonomy import Taxonomy
+
+
+class CountingEmbedder:
+    """The real MiniLM embedder, counting how many texts it had to embed."""
+
+    name = "all-MiniLM-L6-v2"
+    dim = 384
+
+    def __init__(self) -> None:
+        self.inner = get_text_embedder()
+        self.calls = 0
+
+    def embed(self, texts):
+        self.calls += len(texts)
+        return self.inner.embed(texts)
+
+
+def product(store: str, pid: str, title: str, color: str = "Black", price: float = 20.0) -> Product:
+    return Product(store=store, product_id=pid, title=title, price=price,
+                   variants=[Variant(sku=f"{pid}-1", options={"color": color, "size": "M"})])
+
+
+@pytest.fixture
+def env(tmp_path):
+    settings = Settings(CATALOG_HOME=tmp_path, DATABASE_URL=None)
+    catalog = CatalogStore.open(settings.sqlalchemy_url)
+    engines = open_engines(settings)
+    embedder = CountingEmbedder()
+    yield settings, catalog, engines, embedder
+    engines.close()
+    catalog.close()
+
+
+def ids_in_both(engines, store):
+    return engines.lexical.ids(store), engines.vector.ids(store)
+
+
+def test_sync_applies_upserts_and_deletes_in_order(env):
+    _, catalog, engines, embedder = env
+    catalog.upsert_products([product("a", f"p{i}", f"Shirt {i}") for i in range(5)])
+    sync = IndexSync(catalog, engines, Taxonomy.load(), embedder)
+    report = sync.run_until_idle()
+    assert report.upserted == 5 and sync.pending() == 0
+    catalog.delete_product("a", "p1")
+    catalog.upsert_products([product("a", "p2", "Shirt two, now red", color="Red")])
+    sync.run_until_idle()
+    lexical, vector = ids_in_both(engines, "a")
+    assert lexical == vector == {"p0", "p2", "p3", "p4"}
+    hits = engines.lexical.search("a", "red", None, limit=5).hits
+    assert hits[0].product_id == "p2"
+
+
+def test_second_run_over_unchanged_catalog_embeds_nothing(env):
+    _, catalog, engines, embedder = env
+    items = [product("a", f"p{i}", f"Hoodie {i}") for i in range(4)]
+    catalog.upsert_products(items)
+    sync = IndexSync(catalog, engines, Taxonomy.load(), embedder)
+    sync.run_until_idle()
+    first = embedder.calls
+    assert catalog.upsert_products(items).unchanged == 4
+    assert sync.run_until_idle().applied == 0
+    sync.rebuild()
+    assert embedder.calls == first  # rebuild reads vectors from the store's cache
+    assert ids_in_both(engines, "a") == ({f"p{i}" for i in range(4)},) * 2
+
+
+def test_crash_between_engines_replays_and_both_agree(tmp_path):
+    settings = Settings(CATALOG_HOME=tmp_path, DATABASE_URL=None)
+    catalog = CatalogStore.open(settings.sqlalchemy_url)
+    catalog.upsert_products([product("a", f"p{i}", f"Jacket {i}") for i in range(6)])
+
+    def crash():
+        raise SystemExit("killed between the two engine writes")
+
+    engines = open_engines(settings)
+    sync = IndexSync(catalog, engines, Taxonomy.load(), CountingEmbedder(), between_engines=crash)
+    with pytest.raises(SystemExit):
+        sync.run_once()
+    lexical, vector = ids_in_both(engines, "a")
+    assert len(lexical) == 6 and len(vector) == 0  # the crash left the engines disagreeing
+    assert catalog.get_sync_position("engines") == 0  # ... and the position unmoved
+    engines.close()
+
+    engines = open_engines(settings)  # a restarted owner
+    IndexSync(catalog, engines, Taxonomy.load(), CountingEmbedder()).run_until_idle()
+    lexical, vector = ids_in_both(engines, "a")
+    assert lexical == vector == {f"p{i}" for i in range(6)}
+    assert engines.lexical.count("a") == engines.vector.count("a") == 6  # replay made no duplicates
+    engines.close()
+    catalog.close()
+
+
+def test_stores_are_isolated(env):
+    _, catalog, engines, embedder = env
+    catalog.upsert_products([product("a", "same-id", "Red hoodie"), product("b", "same-id", "Blue hoodie"),
+                             product("b", "only-b", "Green hoodie")])
+    IndexSync(catalog, engines, Taxonomy.load(), embedder).run_until_idle()
+    assert engines.lexical.ids("a") == {"same-id"}
+    assert engines.lexical.search("a", "green", None, limit=10).total == 0
+    vector = np.asarray(get_text_embedder().embed_query("green hoodie"))
+    assert {h.product_id for h in engines.vector.search("a", vector, None, limit=10)} == {"same-id"}
