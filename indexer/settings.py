@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     extractor_url: str | None = Field(default=None, validation_alias="EXTRACTOR_URL")
     extractor_model: str | None = Field(default=None, validation_alias="EXTRACTOR_MODEL")
     catalog_admin_key: str | None = Field(default=None, validation_alias="CATALOG_ADMIN_KEY")
+    # Queued pipeline (issue 6). A message a dead worker held is redelivered after the visibility timeout;
+    # a running job with no progress for `job_stale_after_s` is resumed by any worker's periodic check.
+    celery_visibility_timeout_s: int = Field(default=600, validation_alias="CELERY_VISIBILITY_TIMEOUT")
+    job_stale_after_s: int = Field(default=300, validation_alias="JOB_STALE_AFTER")
+    reindex_chunk_size: int = Field(default=16, ge=1, le=1000, validation_alias="REINDEX_CHUNK_SIZE")
+    worker_metrics_port: int | None = Field(default=None, validation_alias="WORKER_METRICS_PORT")
 
     @property
     def sqlalchemy_url(self) -> str:

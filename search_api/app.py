@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from prometheus_client import Histogram
 
 from search_api.errors import install_error_handlers
-from search_api.routes import health, products, search
+from search_api.routes import health, jobs, products, reindex, search, suggest
 
 REQUEST_LATENCY = Histogram("catalog_http_request_seconds", "HTTP request latency", ["route", "method", "status"],
                             buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
@@ -23,18 +23,25 @@ def create_app(runtime=None) -> FastAPI:
         from search_api.runtime import build_runtime
 
         owned = runtime is None
+        from indexer.tasks.context import TaskContext, install_context
+
         app.state.runtime = build_runtime() if owned else runtime
+        current = app.state.runtime
+        # Eager mode runs tasks in this process: with this store and this (lazily loaded) extractor.
+        install_context(TaskContext(settings=current.settings, _catalog=current.catalog,
+                                    _extractor_factory=lambda: current.extractor))
         if owned:
-            app.state.runtime.start_sync_loop()
+            current.start_sync_loop()
         try:
             yield
         finally:
+            install_context(None)
             if owned:
-                app.state.runtime.close()
+                current.close()
 
     app = FastAPI(title="Catalog intelligence", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
-    for module in (search, products, health):
+    for module in (search, suggest, products, reindex, jobs, health):
         app.include_router(module.router)
 
     @app.middleware("http")

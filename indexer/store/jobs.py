@@ -9,11 +9,12 @@ from sqlalchemy import Row, case, func, insert, select, update
 
 from indexer.store import schema
 from indexer.store.base import StoreBase
-from indexer.store.dialect import insert_or_update
-from indexer.store.types import DeadLetter, Job, JobState, as_utc, utcnow
+from indexer.store.dialect import insert_ignore, insert_or_update
+from indexer.store.types import ChunkSpec, DeadLetter, Job, JobState, as_utc, utcnow
 
 J = schema.jobs
 D = schema.dead_letters
+C = schema.job_chunks
 TERMINAL = ("succeeded", "failed")
 
 
@@ -87,6 +88,42 @@ class JobsMixin(StoreBase):
         query = select(J).where(J.c.state == "running", last_seen < cutoff).order_by(J.c.created_at)
         with self._read() as conn:
             return [_job(r) for r in conn.execute(query)]
+
+    def stale_queued_jobs(self, older_than_s: float) -> list[Job]:
+        """Jobs still `queued` (never started) with no sign of life for `older_than_s`: their message was lost."""
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        last_seen = case((J.c.heartbeat_at.is_not(None), J.c.heartbeat_at), else_=J.c.created_at)
+        query = select(J).where(J.c.state == "queued", last_seen < cutoff).order_by(J.c.created_at)
+        with self._read() as conn:
+            return [_job(r) for r in conn.execute(query)]
+
+    def claim_chunk(self, spec: ChunkSpec) -> bool:
+        """Record a chunk of a job; True for the one caller that created it (and so must enqueue it)."""
+        with self._write() as conn:
+            result = conn.execute(insert_ignore(conn, C, ["job_id", "idx"]),
+                                  {"job_id": spec.job_id, "idx": spec.index, "after": spec.after, "seen": spec.seen,
+                                   "size": spec.size, "state": "queued", "done": 0, "failed": 0,
+                                   "created_at": utcnow()})
+        return bool(result.rowcount)
+
+    def finish_chunk(self, job_id: str, index: int, *, done: int, failed: int) -> tuple[Job | None, bool]:
+        """Mark a chunk done and add its counts to the job, once: a redelivered chunk adds nothing.
+
+        Returns the job and whether this call was the one that counted."""
+        with self._write() as conn:
+            counted = conn.execute(update(C).where(C.c.job_id == job_id, C.c.idx == index, C.c.state != "done")
+                                   .values(state="done", done=done, failed=failed)).rowcount
+            if counted:
+                conn.execute(update(J).where(J.c.id == job_id).values(
+                    done=J.c.done + done, failed=J.c.failed + failed, heartbeat_at=utcnow()))
+        return self.get_job(job_id), bool(counted)
+
+    def open_chunks(self, job_id: str) -> list[ChunkSpec]:
+        """Chunks of the job that were claimed but not finished, in order."""
+        query = select(C).where(C.c.job_id == job_id, C.c.state != "done").order_by(C.c.idx)
+        with self._read() as conn:
+            return [ChunkSpec(job_id=r.job_id, index=r.idx, after=r.after, seen=r.seen, size=r.size)
+                    for r in conn.execute(query)]
 
     def record_dead_letter(self, store: str, product_id: str, error: str, attempts: int) -> None:
         with self._write() as conn:

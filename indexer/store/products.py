@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -154,9 +155,34 @@ class ProductsMixin(StoreBase):
                 return
             after = rows[-1][0]
 
-    def count_products(self, store: str) -> int:
+    def count_products(self, store: str, created_before: datetime | None = None) -> int:
+        query = select(func.count()).select_from(P).where(P.c.store == store)
+        if created_before is not None:
+            query = query.where(P.c.created_at <= created_before)
         with self._read() as conn:
-            return conn.scalar(select(func.count()).select_from(P).where(P.c.store == store)) or 0
+            return conn.scalar(query) or 0
+
+    def product_ids_page(self, store: str, *, after: str | None, limit: int,
+                         created_before: datetime | None = None) -> list[str]:
+        """Product ids in id order after `after` (keyset paging), optionally only those created by a time."""
+        query = select(P.c.product_id).where(P.c.store == store)
+        if after is not None:
+            query = query.where(P.c.product_id > after)
+        if created_before is not None:
+            query = query.where(P.c.created_at <= created_before)
+        with self._read() as conn:
+            return list(conn.scalars(query.order_by(P.c.product_id).limit(limit)))
+
+    def log_upserts(self, store: str, product_ids: list[str]) -> None:
+        """Append 'upsert' changes for existing products, so the engines re-apply them (a reindex)."""
+        if not product_ids:
+            return
+        with self._write() as conn:
+            present = []
+            for batch in chunks(list(product_ids)):
+                present.extend(conn.scalars(select(P.c.product_id)
+                                            .where(P.c.store == store, P.c.product_id.in_(batch))))
+            self._log_changes(conn, [(store, pid, "upsert") for pid in sorted(present)])
 
     def product_ids(self, store: str) -> list[str]:
         with self._read() as conn:

@@ -129,6 +129,19 @@ jobs = Table(
 )
 Index("ix_jobs_kind_store_state", jobs.c.kind, jobs.c.store, jobs.c.state)
 
+job_chunks = Table(
+    "job_chunks", metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("idx", Integer(), primary_key=True),
+    Column("after", String(255), nullable=True),
+    Column("seen", Integer(), nullable=False),
+    Column("size", Integer(), nullable=False),
+    Column("state", String(16), nullable=False),  # queued | done
+    Column("done", Integer(), nullable=False),
+    Column("failed", Integer(), nullable=False),
+    Column("created_at", DateTime(), nullable=False),
+)
+
 dead_letters = Table(
     "dead_letters", metadata,
     Column("store", String(64), primary_key=True),

@@ -52,6 +52,16 @@ class Job(BaseModel):
     error: str | None = None
 
 
+class ChunkSpec(BaseModel):
+    """One chunk of a reindex job: up to `size` product ids after `after` (keyset), `seen` enumerated before."""
+
+    job_id: str
+    index: int
+    after: str | None = None
+    seen: int = 0
+    size: int
+
+
 class DeadLetter(BaseModel):
     store: str
     product_id: str

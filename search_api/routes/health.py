@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
-from search_api.deps import RuntimeDep
+from search_api.deps import RuntimeDep, SettingsDep
+
+QUEUE_DEPTH = Gauge("catalog_queue_depth", "Messages waiting in a Celery queue (Redis LLEN)", ["queue"])
 
 router = APIRouter(tags=["health"])
 
@@ -31,5 +33,21 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/metrics")
-def metrics() -> Response:
+def metrics(settings: SettingsDep) -> Response:
+    import indexer.tasks.metrics  # noqa: F401 - task and extraction metrics live in the same registry
+
+    broker = settings.celery_broker_url
+    if broker and broker.startswith(("redis://", "rediss://")):
+        from indexer.tasks.app import QUEUES
+
+        try:
+            import redis
+
+            client = redis.Redis.from_url(broker, socket_timeout=1, socket_connect_timeout=1)
+            for queue in QUEUES:
+                QUEUE_DEPTH.labels(queue).set(client.llen(queue))
+            client.close()
+        except Exception:  # metrics must answer even when the broker does not; -1 means unknown
+            for queue in QUEUES:
+                QUEUE_DEPTH.labels(queue).set(-1)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

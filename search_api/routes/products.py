@@ -36,36 +36,48 @@ class ProductUpsert(BaseModel):
 
 
 class Accepted(BaseModel):
-    task_id: str
+    task_id: str | None
     store: str
     product_id: str
     status: str
 
 
+def queue_task(task, args: list, background: BackgroundTasks) -> str:
+    """Send a task to its queue (routed by name); in eager mode run it after the response instead."""
+    from indexer.tasks.app import is_eager
+
+    task_id = uuid.uuid4().hex
+    if is_eager():
+        background.add_task(task.apply, args=args, task_id=task_id)
+    else:
+        task.apply_async(args=args, task_id=task_id)
+    return task_id
+
+
 @router.put("/{product_id}", status_code=202, response_model=Accepted)
 def upsert_product(runtime: RuntimeDep, body: ProductUpsert, background: BackgroundTasks,
                    store: str = StoreName, product_id: str = Path(min_length=1, max_length=255)) -> Accepted:
+    """Store the product (and its change-log row: the merchant data is searchable at once), then queue its
+    extraction on `realtime`."""
+    from indexer.tasks.products import extract_and_index
+
     try:
         product = Product(store=store, product_id=product_id, **body.model_dump())
     except ValidationError as exc:
         raise ApiError(422, "invalid_product", str(exc.errors()[0]["msg"])) from exc
     summary = runtime.catalog.upsert_products([product])
-    status = "unchanged" if summary.unchanged else "accepted"
-    if not summary.unchanged:
-        background.add_task(_extract, runtime, store, product_id)
-    return Accepted(task_id=uuid.uuid4().hex, store=store, product_id=product_id, status=status)
+    if summary.unchanged:
+        return Accepted(task_id=None, store=store, product_id=product_id, status="unchanged")
+    task_id = queue_task(extract_and_index, [store, product_id], background)
+    return Accepted(task_id=task_id, store=store, product_id=product_id, status="queued")
 
 
 @router.delete("/{product_id}", status_code=202, response_model=Accepted)
-def delete_product(runtime: RuntimeDep, store: str = StoreName,
+def delete_product(runtime: RuntimeDep, background: BackgroundTasks, store: str = StoreName,
                    product_id: str = Path(min_length=1, max_length=255)) -> Accepted:
-    if not runtime.catalog.delete_product(store, product_id):
+    from indexer.tasks.products import delete_product as delete_task
+
+    if runtime.catalog.content_hash(store, product_id) is None:
         raise ApiError(404, "unknown_product", f"no product {product_id!r} in store {store!r}")
-    return Accepted(task_id=uuid.uuid4().hex, store=store, product_id=product_id, status="accepted")
-
-
-def _extract(runtime, store: str, product_id: str) -> None:
-    """Extraction after the response; the sync loop indexes the result (and the merchant data before it)."""
-    from indexer.pipeline import extract_products
-
-    extract_products(runtime.catalog, store, [product_id], runtime.extractor, runtime.taxonomy)
+    task_id = queue_task(delete_task, [store, product_id], background)
+    return Accepted(task_id=task_id, store=store, product_id=product_id, status="queued")

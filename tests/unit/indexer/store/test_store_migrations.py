@@ -11,7 +11,7 @@ from indexer.store import CatalogStore, current_revision
 from indexer.store.schema import metadata
 
 TABLES = {"stores", "products", "variants", "images", "extractions", "embeddings", "outbox", "sync_state",
-          "jobs", "dead_letters", "alembic_version"}
+          "jobs", "job_chunks", "dead_letters", "alembic_version"}
 
 
 def test_open_migrates_to_head_and_twice_is_harmless(catalog_url: str) -> None:
@@ -20,7 +20,7 @@ def test_open_migrates_to_head_and_twice_is_harmless(catalog_url: str) -> None:
     first.close()
     second = CatalogStore.open(catalog_url)
     try:
-        assert current_revision(second.engine) == "0001"
+        assert current_revision(second.engine) == "0002"
         assert TABLES <= set(inspect(second.engine).get_table_names())
         assert second.product_ids("a") == ["p"]
         # The migration creates exactly what the code's table definitions describe.

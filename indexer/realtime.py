@@ -1,0 +1,123 @@
+"""One product's extraction, for the realtime queue and for reindex chunks: idempotent, no HTTP, no engines.
+
+Workers write the extraction and its change-log row to the store; the process owning the engines applies it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from extractor.base import ExtractorUnavailable
+from indexer.conversions import extraction_input
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["missing", "skipped", "extracted", "dead_letter"]
+
+
+def transient_errors() -> tuple[type[BaseException], ...]:
+    """Errors worth retrying with backoff: the database, the model server or the network blinked."""
+    from sqlalchemy.exc import OperationalError
+
+    return (OperationalError, ExtractorUnavailable, ConnectionError, TimeoutError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, transient_errors())
+
+
+def poison_reason(product, extraction) -> str | None:
+    """A product whose own image files cannot be decoded is 'poisoned': it keeps its partial (text) extraction,
+    but the merchant must fix it, so it goes to the dead letters. Remote images (not fetched offline) are not
+    poison."""
+    unreadable = [note for note in extraction.image_notes if note.issue == "unreadable"
+                  and note.image < len(product.images)
+                  and not str(product.images[note.image]).startswith(("http://", "https://"))]
+    if not unreadable:
+        return None
+    return "; ".join(f"image {n.image}: {n.detail or 'unreadable'}" for n in unreadable)[:2000]
+
+
+@dataclass
+class BatchResult:
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    extract_seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for o in self.outcomes.values() if o == "dead_letter")
+
+    @property
+    def done(self) -> int:
+        return len(self.outcomes) - self.failed
+
+
+def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *, attempts: int = 1,
+                  final_attempt: bool = True, reindex: bool = False) -> BatchResult:
+    """Extract the given products where their stored extraction is missing or stale.
+
+    - unchanged content with a valid extraction: skipped (with `reindex`, an upsert is logged so the engines
+      re-apply it);
+    - a transient error (database, model server) is raised for the caller's retry, unless `final_attempt`;
+    - any other error, or a transient one on the final attempt, dead-letters the product (per product: the
+      batch is retried one by one to find the culprit) and the rest go on."""
+    from taxonomy import Taxonomy
+
+    taxonomy_version = Taxonomy.load().version
+    result = BatchResult()
+    products = catalog.get_products(store, list(product_ids))
+    stale = []
+    touched = []
+    for pid in product_ids:
+        product = products.get(pid)
+        if product is None:
+            result.outcomes[pid] = "missing"
+        elif catalog.get_extraction(store, pid, extractor.name, extractor.version, taxonomy_version) is not None:
+            result.outcomes[pid] = "skipped"
+            touched.append(pid)
+        else:
+            stale.append(product)
+    if reindex and touched:
+        catalog.log_upserts(store, touched)
+    if not stale:
+        return result
+
+    started = time.perf_counter()
+    try:
+        extractions = extractor.extract([extraction_input(p) for p in stale])
+        pairs = list(zip(stale, extractions, strict=True))
+    except Exception as exc:
+        if is_transient(exc) and not final_attempt:
+            raise
+        log.warning("batch extraction failed (%s); retrying %d products one by one", exc, len(stale))
+        pairs = []
+        for product in stale:
+            try:
+                pairs.append((product, extractor.extract([extraction_input(product)])[0]))
+            except Exception as one_exc:  # noqa: BLE001 - recorded, the rest go on
+                if is_transient(one_exc) and not final_attempt:
+                    raise
+                catalog.record_dead_letter(store, product.product_id,
+                                           f"{type(one_exc).__name__}: {one_exc}"[:2000], attempts)
+                result.outcomes[product.product_id] = "dead_letter"
+    result.extract_seconds = time.perf_counter() - started
+    for product, extraction in pairs:
+        catalog.put_extraction(store, product.product_id, product.content_hash(), extraction)
+        reason = poison_reason(product, extraction)
+        if reason:
+            catalog.record_dead_letter(store, product.product_id, reason, attempts)
+            result.outcomes[product.product_id] = "dead_letter"
+        else:
+            result.outcomes[product.product_id] = "extracted"
+    return result
+
+
+def delete_one(catalog, store: str, product_id: str) -> bool:
+    """Delete a product (logs the delete for the engines) and its dead letter; safe to repeat."""
+    gone = catalog.delete_product(store, product_id)
+    catalog.clear_dead_letter(store, product_id)
+    return gone

@@ -1,0 +1,57 @@
+"""What a task works with in this process: the catalog store and the extractor, opened once, lazily.
+
+The API process in eager mode installs its own (sharing its store and its already loaded extractor)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from indexer.settings import Settings, get_settings
+
+
+@dataclass
+class TaskContext:
+    settings: Settings
+    _catalog: object | None = None
+    _extractor_factory: Callable[[], object] | None = None
+    _extractor: object | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def catalog(self):
+        with self._lock:
+            if self._catalog is None:
+                from indexer.store import CatalogStore
+
+                self.settings.catalog_home.mkdir(parents=True, exist_ok=True)
+                self._catalog = CatalogStore.open(self.settings.sqlalchemy_url)
+            return self._catalog
+
+    @property
+    def extractor(self):
+        if self._extractor_factory is not None:
+            return self._extractor_factory()
+        with self._lock:
+            if self._extractor is None:
+                from indexer.runtime import make_configured_extractor
+
+                self._extractor = make_configured_extractor(self.settings)
+            return self._extractor
+
+
+_current: TaskContext | None = None
+
+
+def get_context() -> TaskContext:
+    global _current
+    if _current is None:
+        _current = TaskContext(settings=get_settings())
+    return _current
+
+
+def install_context(context: TaskContext | None) -> None:
+    """The serving process (eager mode) and tests put their own components here; None resets."""
+    global _current
+    _current = context

@@ -1,0 +1,47 @@
+"""Bulk tasks: a store's reindex as a chain of chunks on the `bulk` queue (see `indexer.reindex`)."""
+
+from __future__ import annotations
+
+from indexer.realtime import transient_errors
+from indexer.reindex import begin_reindex, recover_stale_jobs, run_chunk, run_inline
+from indexer.store.types import ChunkSpec
+from indexer.tasks.app import app, is_eager
+from indexer.tasks.context import get_context
+from indexer.tasks.metrics import observe_batch
+
+RETRY = {"autoretry_for": transient_errors(), "retry_backoff": True, "retry_backoff_max": 60,
+         "retry_jitter": True, "max_retries": 3, "acks_late": True}
+
+
+def _enqueue_chunk(chunk: ChunkSpec) -> None:
+    reindex_chunk.apply_async(args=[chunk.model_dump()])
+
+
+@app.task(bind=True, **RETRY)
+def reindex_store(self, job_id: str) -> str | None:
+    ctx = get_context()
+    if is_eager():  # inline: a loop, not one nested call per chunk
+        job = run_inline(ctx.catalog, ctx.extractor, job_id, chunk_size=ctx.settings.reindex_chunk_size)
+        return None if job is None else job.state
+    first = begin_reindex(ctx.catalog, job_id, chunk_size=ctx.settings.reindex_chunk_size)
+    if first is not None:
+        _enqueue_chunk(first)
+    return "running"
+
+
+@app.task(bind=True, **RETRY)
+def reindex_chunk(self, chunk: dict) -> str | None:
+    ctx = get_context()
+    job = run_chunk(ctx.catalog, ctx.extractor, ChunkSpec.model_validate(chunk), enqueue=_enqueue_chunk,
+                    attempts=self.request.retries + 1, final_attempt=self.request.retries >= self.max_retries,
+                    on_batch=lambda result: observe_batch(result, "reindex"))
+    return None if job is None else job.state
+
+
+@app.task(acks_late=True)
+def recover_jobs() -> list[str]:
+    """Resume reindex jobs whose worker died (run periodically by every worker)."""
+    ctx = get_context()
+    return recover_stale_jobs(ctx.catalog, older_than_s=ctx.settings.job_stale_after_s,
+                              enqueue_chunk=_enqueue_chunk,
+                              enqueue_begin=lambda job_id: reindex_store.apply_async(args=[job_id]))

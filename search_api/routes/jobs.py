@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel
+
+from search_api.deps import RuntimeDep
+from search_api.errors import ApiError
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+class JobPublic(BaseModel):
+    job_id: str
+    kind: str
+    store: str | None
+    state: str
+    total: int
+    done: int
+    failed: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None = None
+
+
+@router.get("/{job_id}", response_model=JobPublic)
+def get_job(runtime: RuntimeDep, job_id: str = Path(max_length=64)) -> JobPublic:
+    job = runtime.catalog.get_job(job_id)
+    if job is None:
+        raise ApiError(404, "unknown_job", f"no job {job_id!r}")
+    return JobPublic(job_id=job.id, **job.model_dump(exclude={"id", "heartbeat_at"}))

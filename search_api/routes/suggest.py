@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, File, Form, Path, UploadFile
+from pydantic import BaseModel
+
+from extractor.images import MAX_BYTES, ImageError, decode_image
+from extractor.models import CategoryGuess, ProductInput
+from search_api.deps import RuntimeDep
+from search_api.errors import ApiError
+
+router = APIRouter(prefix="/v1/stores/{store}/suggest", tags=["suggest"])
+
+MAX_IMAGES = 8
+MAX_PIXELS = 40_000_000
+DRAFT = (448, 448)  # validation decodes JPEGs at reduced scale: still catches truncation, much faster
+
+
+class SuggestCategory(CategoryGuess):
+    alternatives: list[CategoryGuess]
+
+
+class SuggestValue(BaseModel):
+    id: int
+    handle: str
+    name: str
+    confidence: float
+
+
+class SuggestAttribute(BaseModel):
+    handle: str
+    name: str
+    values: list[SuggestValue]
+
+
+class SuggestSafety(BaseModel):
+    flagged: bool
+    reasons: list[str]
+
+
+class SuggestResponse(BaseModel):
+    category: SuggestCategory | None
+    attributes: list[SuggestAttribute]
+    description: str
+    safety: SuggestSafety
+    image_notes: list[dict]
+    errors: list[str]
+    timings_ms: dict[str, float]
+
+
+def _read_images(files: list[UploadFile]) -> list[bytes]:
+    if not files:
+        raise ApiError(422, "invalid_request", "send at least one image in the `images` field")
+    if len(files) > MAX_IMAGES:
+        raise ApiError(422, "too_many_images", f"{len(files)} images sent; at most {MAX_IMAGES}")
+    images = []
+    for position, upload in enumerate(files):
+        data = upload.file.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise ApiError(413, "image_too_large", f"image {position} ({upload.filename}) is over {MAX_BYTES} bytes")
+        try:
+            decode_image(data, max_pixels=MAX_PIXELS, draft_size=DRAFT)
+        except ImageError as exc:
+            message = f"image {position} ({upload.filename}): {exc}"
+            if str(exc).startswith(("unsupported image format", "not an image")):
+                raise ApiError(415, "unsupported_image", message) from exc
+            raise ApiError(422, "invalid_image", message) from exc
+        images.append(data)
+    return images
+
+
+@router.post("", response_model=SuggestResponse)
+def suggest(runtime: RuntimeDep, store: str = Path(max_length=64),
+            images: list[UploadFile] = File(default=[]), title: str = Form(default="", max_length=1000),
+            description: str = Form(default="", max_length=20_000)) -> SuggestResponse:
+    """Category and attribute suggestions for a listing being written; nothing is stored."""
+    from indexer.tasks.metrics import EXTRACTION_SECONDS
+
+    if not runtime.catalog.store_exists(store):
+        raise ApiError(404, "unknown_store", f"unknown store {store!r}")
+    started = time.perf_counter()
+    data = _read_images(images)
+    validated = time.perf_counter()
+    extraction = runtime.extractor.extract([ProductInput(title=title, description=description, images=data)])[0]
+    finished = time.perf_counter()
+    EXTRACTION_SECONDS.labels("suggest").observe(finished - validated)
+    category = None
+    if extraction.category is not None:
+        category = SuggestCategory(**extraction.category.model_dump(), alternatives=extraction.alternatives)
+    attributes = [SuggestAttribute(handle=a.handle, name=a.name,
+                                   values=[SuggestValue(id=v.value_id, handle=v.value, name=v.name,
+                                                        confidence=v.confidence) for v in a.values])
+                  for a in extraction.attributes]
+    timings = {**extraction.timings_ms, "validate": round((validated - started) * 1000, 2),
+               "total": round((finished - started) * 1000, 2)}
+    return SuggestResponse(category=category, attributes=attributes, description=extraction.description,
+                           safety=SuggestSafety(flagged=extraction.safety.flagged, reasons=extraction.safety.reasons),
+                           image_notes=[n.model_dump() for n in extraction.image_notes], errors=extraction.errors,
+                           timings_ms=timings)

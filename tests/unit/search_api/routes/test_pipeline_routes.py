@@ -1,0 +1,203 @@
+"""Reindex, jobs, products and suggest routes over a real catalog store (eager Celery, no broker)."""
+
+from __future__ import annotations
+
+import io
+import threading
+from types import SimpleNamespace
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from indexer.importers import fixture_path
+from indexer.models import Product
+from indexer.settings import Settings, get_settings
+from indexer.store import CatalogStore
+from search_api.app import create_app
+
+KEY = "s3cret-admin-key"
+
+
+class LazyLocalExtractor:
+    """The real local extractor, loaded only by the tests that reach it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inner = None
+
+    def __getattr__(self, name):
+        with self._lock:
+            if self._inner is None:
+                from extractor.local import LocalExtractor
+
+                self._inner = LocalExtractor()
+        return getattr(self._inner, name)
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return LazyLocalExtractor()
+
+
+@pytest.fixture
+def client(tmp_path, extractor):
+    settings = Settings(CATALOG_HOME=tmp_path, DATABASE_URL=None, CELERY_BROKER_URL=None, CATALOG_ADMIN_KEY=KEY)
+    catalog = CatalogStore.open(settings.sqlalchemy_url)
+    catalog.upsert_products([Product(store="shop", product_id=f"p{i}", title=f"Black cotton hoodie {i}")
+                             for i in range(3)])
+    runtime = SimpleNamespace(settings=settings, catalog=catalog, extractor=extractor)
+    app = create_app(runtime=runtime)
+    app.dependency_overrides[get_settings] = lambda: settings
+    with TestClient(app) as c:
+        c.runtime = runtime
+        yield c
+    catalog.close()
+
+
+def auth(key: str = KEY) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def png(size=(64, 64)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (10, 10, 10)).save(out, "PNG")
+    return out.getvalue()
+
+
+def photo() -> bytes:
+    return next((fixture_path() / "images").rglob("*.jpg")).read_bytes()
+
+
+# ------------------------------------------------------------------ reindex and jobs
+def test_reindex_without_a_key_is_401(client):
+    response = client.post("/v1/stores/shop/reindex")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
+
+
+def test_reindex_with_a_wrong_key_is_403(client):
+    response = client.post("/v1/stores/shop/reindex", headers=auth("wrong"))
+    assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+
+
+def test_reindex_is_403_when_no_admin_key_is_configured(client):
+    client.app.dependency_overrides[get_settings] = lambda: Settings(CATALOG_ADMIN_KEY=None)
+    assert client.post("/v1/stores/shop/reindex", headers=auth()).status_code == 403
+
+
+def test_reindex_unknown_store_is_404(client):
+    response = client.post("/v1/stores/nope/reindex", headers=auth())
+    assert response.status_code == 404 and response.json()["error"]["code"] == "unknown_store"
+
+
+def test_reindex_runs_the_job_and_jobs_reports_it(client):
+    response = client.post("/v1/stores/shop/reindex", headers=auth())
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["state"] == "queued" and body["created"]
+    # Eager mode: the job ran after the response, in this process.
+    job = client.get(f"/v1/jobs/{body['job_id']}").json()
+    assert (job["state"], job["total"], job["done"], job["failed"]) == ("succeeded", 3, 3, 0)
+    assert job["started_at"] and job["finished_at"]
+    assert client.runtime.catalog.latest_extraction("shop", "p1") is not None
+
+
+def test_a_second_reindex_request_returns_the_running_job(client):
+    from indexer.reindex import start_reindex
+
+    job, _ = start_reindex(client.runtime.catalog, "shop")  # queued, as if a worker had not taken it yet
+    body = client.post("/v1/stores/shop/reindex", headers=auth()).json()
+    assert body["job_id"] == job.id and not body["created"]
+
+
+def test_unknown_job_is_404(client):
+    response = client.get("/v1/jobs/not-a-job")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "unknown_job"
+
+
+# ------------------------------------------------------------------ products
+def test_put_product_stores_it_and_queues_extraction(client):
+    response = client.put("/v1/stores/shop/products/new-1", json={"title": "Red wool scarf"})
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["status"] == "queued" and body["task_id"]
+    assert client.runtime.catalog.latest_extraction("shop", "new-1") is not None
+    again = client.put("/v1/stores/shop/products/new-1", json={"title": "Red wool scarf"}).json()
+    assert again["status"] == "unchanged" and again["task_id"] is None
+
+
+def test_delete_product_queues_the_delete(client):
+    assert client.delete("/v1/stores/shop/products/p0").status_code == 202
+    assert client.runtime.catalog.get_product("shop", "p0") is None
+    assert client.delete("/v1/stores/shop/products/p0").status_code == 404
+
+
+# ------------------------------------------------------------------ suggest
+def suggest(client, files, **form):
+    return client.post("/v1/stores/shop/suggest", files=files, data=form)
+
+
+def test_suggest_rejects_a_non_image(client):
+    response = suggest(client, [("images", ("notes.txt", b"hello, not a picture", "text/plain"))])
+    assert response.status_code == 415 and "not an image" in response.json()["error"]["message"]
+
+
+def test_suggest_rejects_a_truncated_jpeg(client):
+    data = photo()
+    response = suggest(client, [("images", ("cut.jpg", data[: len(data) // 2], "image/jpeg"))])
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_image"
+
+
+def test_suggest_refuses_a_decompression_bomb_from_its_header(client):
+    out = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(out, "PNG")  # ~50 KB on disk, 400 megapixels decoded
+    response = suggest(client, [("images", ("bomb.png", out.getvalue(), "image/png"))])
+    message = response.json()["error"]["message"]
+    assert response.status_code == 422 and ("pixel limit" in message or "decompression bomb" in message)
+
+
+def test_suggest_refuses_more_than_eight_images(client):
+    files = [("images", (f"{i}.png", png(), "image/png")) for i in range(9)]
+    response = suggest(client, files)
+    assert response.status_code == 422 and response.json()["error"]["code"] == "too_many_images"
+
+
+def test_suggest_refuses_gif(client):
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32)).save(out, "GIF")
+    response = suggest(client, [("images", ("a.gif", out.getvalue(), "image/gif"))])
+    assert response.status_code == 415 and "GIF" in response.json()["error"]["message"]
+
+
+def test_suggest_refuses_an_image_over_10_mb(client):
+    response = suggest(client, [("images", ("big.jpg", b"\xff\xd8" + b"0" * (10 * 1024 * 1024), "image/jpeg"))])
+    assert response.status_code == 413
+
+
+def test_suggest_needs_an_image_and_a_known_store(client):
+    assert suggest(client, [], title="hoodie").status_code == 422
+    response = client.post("/v1/stores/nope/suggest", files=[("images", ("a.png", png(), "image/png"))])
+    assert response.status_code == 404
+
+
+def test_suggest_answers_in_the_design_shape_and_stores_nothing(client):
+    seq = client.runtime.catalog.max_seq()
+    response = suggest(client, [("images", ("hoodie.jpg", photo(), "image/jpeg"))],
+                       title="Men's black cotton hoodie", description="Warm pullover with a kangaroo pocket")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["category"]["id"] and body["category"]["full_name"] and 0 <= body["category"]["confidence"] <= 1
+    assert isinstance(body["category"]["alternatives"], list)
+    for attribute in body["attributes"]:
+        assert attribute["handle"] and attribute["name"] and attribute["values"]
+        assert {"id", "name", "confidence"} <= set(attribute["values"][0])
+    assert set(body["safety"]) == {"flagged", "reasons"} and body["safety"]["flagged"] is False
+    assert body["timings_ms"]["total"] > 0
+    assert client.runtime.catalog.max_seq() == seq
+
+
+def test_metrics_exposes_pipeline_series(client):
+    client.put("/v1/stores/shop/products/m-1", json={"title": "Blue denim jacket"})
+    text = client.get("/metrics").text
+    assert "catalog_tasks_total" in text and "catalog_extraction_seconds" in text
+    assert 'catalog_tasks_total{outcome="succeeded",task="indexer.tasks.products.extract_and_index"}' in text
