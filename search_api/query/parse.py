@@ -96,7 +96,7 @@ _NEG_FILLER = frozenset(
 )
 _NEG_WORDS = frozenset(
     {"not", "no", "without", "except", "excluding", "exclude", "non", "nothing", "never", "minus", "isn't", "isnt",
-     "aren't", "arent", "nothing"}
+     "aren't", "arent"}
 )
 _NEG_BIGRAMS = frozenset({("anything", "but"), ("other", "than"), ("but", "not"), ("instead", "of")})
 _LIST_JOINERS = frozenset({"or", "nor", "and"})

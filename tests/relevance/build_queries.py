@@ -371,8 +371,8 @@ QUERIES = [
     ("brown hoodie", "attribute", lambda p: combine(t(is_hoodie(p)), color(p, "Brown"))),
     ("grey sweatpants", "attribute", lambda p: combine(t(is_pants(p) and "Sweatpants" in p.style, near=is_pants(p)),
                                                        color(p, "Gray"))),
-    ("blue running shorts for men", "attribute", lambda p: combine(t(is_shorts(p)), gender(p, "Men"),
-                                                                   color(p, "Blue"), b(text_has(p, RUNNING), near=True))),
+    ("blue running shorts for men", "attribute",
+     lambda p: combine(t(is_shorts(p)), gender(p, "Men"), color(p, "Blue"), b(text_has(p, RUNNING), near=True))),
     ("organic cotton tee", "attribute", lambda p: combine(t(is_tee(p)), material(p, "Organic Cotton"))),
     ("wool hoodie", "attribute", lambda p: combine(t(is_hoodie(p)), material(p, "Wool"))),
     ("fleece jacket", "attribute", lambda p: (material(p, "Fleece") if is_jacket(p) else
