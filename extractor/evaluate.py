@@ -64,7 +64,8 @@ class _PRF:
     def report(self) -> dict[str, Any]:
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else None
         r = self.tp / (self.tp + self.fn) if self.tp + self.fn else None
-        f = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
+        # Gold values but no predictions (or no correct ones) is an F1 of 0, not "undefined".
+        f = 2 * p * r / (p + r) if p and r else (0.0 if (p is not None or r is not None) else None)
         return {"precision": _round(p), "recall": _round(r), "f1": _round(f), "support": self.support}
 
 
@@ -78,7 +79,9 @@ def _batched(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 
 def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, split: str = "held_out",
-                     batch_size: int = 32) -> dict[str, Any]:
+                     batch_size: int = 32, merchant_data: bool = True) -> dict[str, Any]:
+    """`merchant_data=False` hides the merchant's category path and product type (the listing-time case:
+    title, description and photo only)."""
     from extractor.datasets.magento import is_held_out, load
     from extractor.local.colors import dominant_colors
     from extractor.local.datafiles import load_data
@@ -88,6 +91,9 @@ def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, spl
     gold = load(folder)
     if split == "held_out":
         gold = [g for g in gold if is_held_out(g.sku)]
+    if not merchant_data:
+        for g in gold:
+            g.product = g.product.model_copy(update={"merchant_category": None, "product_type": ""})
     extractions: list[Extraction] = []
     for chunk in _batched(gold, batch_size):
         extractions.extend(extractor.extract([g.product for g in chunk]))
@@ -124,7 +130,7 @@ def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, spl
             color_ok += bool(guesses) and guesses[0].handle == want
     n = len(gold)
     return {
-        "dataset": "magento", "split": split, "products": n,
+        "dataset": "magento", "split": split, "merchant_data": merchant_data, "products": n,
         "category_accuracy": _round(exact / n) if n else None,
         "category_ancestor_accuracy": _round(ancestor / n) if n else None,
         "color_accuracy": _round(color_ok / color_n) if color_n else None, "color_photos": color_n,
@@ -178,4 +184,6 @@ if __name__ == "__main__":
     import json
     import sys
 
-    print(json.dumps(evaluate(sys.argv[1] if len(sys.argv) > 1 else "magento"), indent=2))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    options = {"merchant_data": False} if "--no-merchant-data" in sys.argv else {}
+    print(json.dumps(evaluate(args[0] if args else "magento", **options), indent=2))

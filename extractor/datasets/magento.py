@@ -48,6 +48,31 @@ def _match_category(paths: list[str]) -> str | None:
     return None
 
 
+COLLECTION_ROOTS = ("Collections", "Promotions")
+
+
+def merchant_path(paths: list[str]) -> str | None:
+    """The merchant's own category path, as the catalog importer reads it: the most specific path
+    outside the collection trees, without the root ("Default Category/Men/Tops/Tees" -> "Men/Tops/Tees")."""
+    split = [[s.strip() for s in p.replace("\n", "/").removeprefix("Default Category/").split("/") if s.strip()]
+             for p in paths if p.strip() and p.strip() != "Default Category"]
+    useful = [p for p in split if p and p[0] not in COLLECTION_ROOTS] or [p for p in split if p]
+    return "/".join(max(useful, key=len)) if useful else None
+
+
+def _shorthand_path(value: str) -> str | None:
+    """'Gear\nBags\nCollections\nErin Recommends' -> 'Gear/Bags' (a collection root starts a new path)."""
+    paths: list[list[str]] = []
+    for name in (n.strip() for n in (value or "").split("\n")):
+        if not name:
+            continue
+        if name in COLLECTION_ROOTS or not paths:
+            paths.append([name])
+        else:
+            paths[-1].append(name)
+    return merchant_path(["/".join(p) for p in paths])
+
+
 def _gold(name: str, key: str) -> tuple[list[str], list[str]]:
     row = load_data("magento_categories.json")["categories"][key]
     accept, lowered = list(row["accept"]), name.lower()
@@ -88,7 +113,9 @@ def load(folder: str | Path) -> list[GoldProduct]:
             out.append(GoldProduct(
                 sku=r["sku"],
                 product=ProductInput(product_id=r["sku"], title=r["name"], description=r["description"],
-                                     images=[str(images) + r["base_image"]] if r["base_image"] else []),
+                                     images=[str(images) + r["base_image"]] if r["base_image"] else [],
+                                     product_type=r.get("attribute_set_code") or "",
+                                     merchant_category=merchant_path(r["categories"].split(","))),
                 magento_category=key, accept=accept, ancestors=ancestors, gender=gender,
                 material=[m for m in attrs.get("material", "").split("|") if m],
                 pattern=[m for m in attrs.get("pattern", "").split("|") if m], variant_photos=photos))
@@ -110,7 +137,9 @@ def load(folder: str | Path) -> list[GoldProduct]:
             out.append(GoldProduct(
                 sku=r["sku"],
                 product=ProductInput(product_id=r["sku"], title=r["name"].strip(), description=r["description"],
-                                     images=[str(images) + img] if img else []),
+                                     images=[str(images) + img] if img else [],
+                                     product_type=r.get("attribute_set") or "",
+                                     merchant_category=_shorthand_path(r.get("category") or "")),
                 magento_category=key, accept=accept, ancestors=ancestors,
                 gender=genders[0] if len(genders) == 1 else None,
                 material=[m for m in (r.get("material") or "").split("\n") if m],

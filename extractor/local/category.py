@@ -23,6 +23,12 @@ W_EMBED = 1.0
 W_LEXICAL = 0.35
 W_IMAGE = 0.6
 TEMPERATURE = 0.04
+# The photo's vertical: when the mapped ImageNet evidence puts most of its mass in one top-level vertical
+# (Apparel, Luggage & Bags, Food...), text candidates from other verticals are scaled down. A photo of a
+# pair of trousers is not a pant suit pattern, a taco shell or a parachute, whatever the title's words say.
+VERTICAL_MIN_MASS = 0.25
+VERTICAL_MIN_SHARE = 0.6
+VERTICAL_FACTOR = 0.85
 
 
 def default_cache_dir() -> Path:
@@ -51,6 +57,9 @@ class CategoryIndex:
         cache = (cache_dir or default_cache_dir()) / f"category-embeddings-{taxonomy.version}-{digest}.npy"
         self.matrix = self._load_or_build(cache, names)
         self._priors = np.array([self._prior_factor(cid) for cid in self.ids], dtype=np.float32)
+        # Per prior rule: which rows it demotes (so lifting a rule for a listing is one vector op).
+        fulls = [taxonomy.category(cid).full_name for cid in self.ids]
+        self._rule_rows = [np.array([rule["contains"] in f for f in fulls]) for rule in _priors()]
 
     def _describe(self, cid: str) -> str:
         cat = self.taxonomy.category(cid)
@@ -86,17 +95,12 @@ class CategoryIndex:
 
     def _priors_for_text(self, text: str) -> np.ndarray:
         words = set(re.findall(r"[a-z]+", text.lower()))
-        priors = self._priors
-        lifted = [r for r in _priors() if words & set(r["unless"])]
+        lifted = [i for i, r in enumerate(_priors()) if words & set(r["unless"])]
         if not lifted:
-            return priors
-        priors = priors.copy()
-        for i, cid in enumerate(self.ids):
-            if priors[i] < 1.0:
-                full = self.taxonomy.category(cid).full_name
-                for rule in lifted:
-                    if rule["contains"] in full:
-                        priors[i] /= float(rule["factor"])
+            return self._priors
+        priors = self._priors.copy()
+        for i in lifted:
+            priors[self._rule_rows[i]] /= float(_priors()[i]["factor"])
         return priors
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
@@ -132,7 +136,10 @@ class CategoryIndex:
                     base = W_EMBED * float(self.matrix[self._row[cid]] @ query_vector)
                 scores[cid] = base
         if image_evidence:
+            vertical = photo_vertical(image_evidence)
             for cid in list(scores):
+                if vertical and _vertical(cid) != vertical:
+                    scores[cid] *= VERTICAL_FACTOR
                 scores[cid] += W_IMAGE * self._image_support(cid, image_evidence)
         if store_scores:
             for cid, p in store_scores.items():
@@ -169,6 +176,22 @@ class CategoryIndex:
                     rel = 0.15 if common >= 2 else (0.05 if common == 1 else 0.0)
             best = max(best, p * rel)
         return best
+
+
+def _vertical(cid: str) -> str:
+    return cid.split("-", 1)[0]
+
+
+def photo_vertical(evidence: dict[str, float]) -> str | None:
+    """The top-level vertical most of the image evidence points to, when it clearly points to one."""
+    mass: dict[str, float] = {}
+    for cid, p in evidence.items():
+        mass[_vertical(cid)] = mass.get(_vertical(cid), 0.0) + p
+    if not mass:
+        return None
+    total = sum(mass.values())
+    best = max(mass, key=mass.__getitem__)
+    return best if mass[best] >= VERTICAL_MIN_MASS and mass[best] >= VERTICAL_MIN_SHARE * total else None
 
 
 @lru_cache(maxsize=4096)

@@ -2,20 +2,29 @@
 
 The product is separated from a plain studio background (pixels far from the border colour), skin is
 masked out (apparel is photographed on models), the remaining pixels are clustered with a small k-means
-in Lab, and each cluster centre is named with HSV rules that map onto taxonomy `color__*` values.
+in CIELAB, and each cluster is named by the nearest colour (CIEDE2000) of a fixed reference palette, the CSS
+named colours grouped into the taxonomy's basic `color__*` values (`extractor/data/color_palette.json`).
+Nothing here is fitted to a catalog's photos.
 """
 
 from __future__ import annotations
 
-import colorsys
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 from PIL import Image
 
+from extractor.local.datafiles import load_data
+
 Region = Literal["top", "bottom", "full"]
 WORK_SIDE = 96
+BACKGROUND_DELTA_E = 12.0  # a pixel this far (CIELAB) from the border colour is product, not backdrop
+# Where a top / a bottom sits on a photographed figure, from the eight-head canon of figure drawing
+# (chin at 1/8 of the height, hips at 4/8, knees at 6/8, feet at 8/8): a top spans chin to just below the
+# hips, a bottom the waist to the ankles.
+BANDS: dict[str, tuple[float, float]] = {"top": (1 / 8, 4.5 / 8), "bottom": (3.5 / 8, 7.5 / 8)}
 
 
 @dataclass(frozen=True)
@@ -35,17 +44,13 @@ def _rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
 
 
-def _skin_mask(rgb: np.ndarray, wide: bool = False) -> np.ndarray:
+def _skin_mask(rgb: np.ndarray) -> np.ndarray:
+    """Skin-tone pixels by the classic YCbCr box of Chai & Ngan (1999): 133 <= Cr <= 173, 77 <= Cb <= 127."""
     r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
     y = 0.299 * r + 0.587 * g + 0.114 * b
     cr = (r - y) * 0.713 + 128
     cb = (b - y) * 0.564 + 128
-    mx = np.maximum(np.maximum(r, g), b)
-    mn = np.minimum(np.minimum(r, g), b)
-    sat = (mx - mn) / np.maximum(mx, 1)
-    if wide:  # shadowed and darker skin too; only used to demote whole clusters
-        return (cr > 133) & (cr < 180) & (cb > 70) & (cb < 130) & (y > 25) & (sat < 0.8) & (r > g) & (g >= b)
-    return (cr > 136) & (cr < 173) & (cb > 77) & (cb < 127) & (y > 60) & (sat < 0.6) & (r > g) & (g > b)
+    return (cr >= 133) & (cr <= 173) & (cb >= 77) & (cb <= 127)
 
 
 def product_pixels(image: Image.Image, region: Region = "full") -> np.ndarray:
@@ -58,14 +63,14 @@ def product_pixels(image: Image.Image, region: Region = "full") -> np.ndarray:
     bg = np.median(border, axis=0)
     lab = _rgb_to_lab(rgb)
     dist = np.linalg.norm(lab - _rgb_to_lab(bg[None, :].astype(np.uint8))[0], axis=-1)
-    fg = dist > 12.0
+    fg = dist > BACKGROUND_DELTA_E
     ys, xs = np.nonzero(fg)
     if len(ys) < 0.01 * h * w:  # nothing stands out: a product the colour of its background
         return rgb.reshape(-1, 3)
     if region != "full":
         y0, y1 = ys.min(), ys.max() + 1
         span = y1 - y0
-        lo, hi = (0.18, 0.62) if region == "top" else (0.45, 0.88)
+        lo, hi = BANDS[region]
         band = np.zeros_like(fg)
         band[int(y0 + lo * span):int(y0 + hi * span)] = True
         if (fg & band).sum() > 0.2 * fg.sum():
@@ -81,8 +86,9 @@ def _kmeans(points: np.ndarray, k: int, iters: int = 8) -> tuple[np.ndarray, np.
     k = min(k, len(points))
     centres = points[rng.choice(len(points), size=k, replace=False)].copy()
     labels = np.zeros(len(points), dtype=np.int64)
+    sq = (points ** 2).sum(1, keepdims=True)
     for _ in range(iters):
-        d = ((points[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
+        d = sq - 2 * points @ centres.T + (centres ** 2).sum(1)[None, :]
         labels = d.argmin(1)
         for j in range(k):
             sel = points[labels == j]
@@ -91,41 +97,54 @@ def _kmeans(points: np.ndarray, k: int, iters: int = 8) -> tuple[np.ndarray, np.
     return centres, np.bincount(labels, minlength=k)
 
 
+@lru_cache(maxsize=1)
+def _palette() -> tuple[np.ndarray, tuple[str, ...]]:
+    """CIELAB of the reference palette (CSS named colours) and the taxonomy colour name of each."""
+    rows = load_data("color_palette.json")["colors"]
+    rgb = np.array([[int(r["hex"][i:i + 2], 16) for i in (1, 3, 5)] for r in rows], dtype=np.uint8)
+    return _rgb_to_lab(rgb), tuple(r["value"] for r in rows)
+
+
+def _ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+    """CIEDE2000 colour difference (kL = kC = kH = 1), broadcasting over leading axes."""
+    l1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
+    l2, a2, b2 = lab2[..., 0], lab2[..., 1], lab2[..., 2]
+    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_bar ** 7 / (c_bar ** 7 + 25.0 ** 7)))
+    a1p, a2p = a1 * (1 + g), a2 * (1 + g)
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
+    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
+    dl, dc = l2 - l1, c2p - c1p
+    dh = h2p - h1p
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    dh = np.where(c1p * c2p == 0, 0.0, dh)
+    d_big_h = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
+    l_bar, cp_bar = (l1 + l2) / 2, (c1p + c2p) / 2
+    h_sum = h1p + h2p
+    h_bar = np.where(np.abs(h1p - h2p) > 180, np.where(h_sum < 360, h_sum + 360, h_sum - 360), h_sum) / 2
+    h_bar = np.where(c1p * c2p == 0, h_sum, h_bar)
+    t = (1 - 0.17 * np.cos(np.radians(h_bar - 30)) + 0.24 * np.cos(np.radians(2 * h_bar))
+         + 0.32 * np.cos(np.radians(3 * h_bar + 6)) - 0.20 * np.cos(np.radians(4 * h_bar - 63)))
+    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
+    s_c = 1 + 0.045 * cp_bar
+    s_h = 1 + 0.015 * cp_bar * t
+    r_c = 2 * np.sqrt(cp_bar ** 7 / (cp_bar ** 7 + 25.0 ** 7))
+    r_t = -np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2)))) * r_c
+    return np.sqrt((dl / s_l) ** 2 + (dc / s_c) ** 2 + (d_big_h / s_h) ** 2
+                   + r_t * (dc / s_c) * (d_big_h / s_h))
+
+
+def name_colors_lab(lab: np.ndarray) -> list[str]:
+    """Taxonomy colour names of (N, 3) CIELAB colours: the nearest reference colour (CIEDE2000)."""
+    ref, names = _palette()
+    dist = _ciede2000(np.asarray(lab, dtype=np.float64)[:, None, :], ref.astype(np.float64)[None, :, :])
+    return [names[int(i)] for i in dist.argmin(1)]
+
+
 def name_color(rgb: tuple[float, float, float]) -> str:
-    """Name an sRGB colour with the taxonomy's basic colour names."""
-    h, s, v = colorsys.rgb_to_hsv(*(c / 255.0 for c in rgb))
-    hue = h * 360
-    if v < 0.2 or (v < 0.3 and s < 0.45):
-        return "Black"
-    if s < 0.14 or (s < 0.2 and v < 0.5):
-        if v > 0.82:
-            return "White"
-        return "Gray"
-    if hue < 14 or hue >= 340:
-        if v < 0.45 and s < 0.6:
-            return "Brown"
-        return "Pink" if (s < 0.4 and v > 0.8) else "Red"
-    if hue < 42:
-        if hue > 20 and s < 0.3 and v > 0.65:
-            return "Beige"
-        if v < 0.55:
-            return "Brown"
-        return "Orange"
-    if hue < 68:
-        if hue < 50 and s < 0.3 and v > 0.65:
-            return "Beige"
-        if v < 0.45:
-            return "Brown"
-        return "Yellow"
-    if hue < 170:
-        return "Green"
-    if hue < 250:
-        if v < 0.32 and hue > 200:
-            return "Navy"
-        return "Blue"
-    if hue < 295:
-        return "Purple"
-    return "Pink" if v > 0.6 else "Purple"
+    """Name an sRGB colour with the taxonomy's basic colour names (nearest reference colour)."""
+    return name_colors_lab(_rgb_to_lab(np.array([rgb], dtype=np.float32).clip(0, 255)))[0]
 
 
 def dominant_colors(image: Image.Image, region: Region = "full", k: int = 4,
@@ -137,18 +156,14 @@ def dominant_colors(image: Image.Image, region: Region = "full", k: int = 4,
     if len(pixels) > 4000:
         pixels = pixels[np.random.default_rng(0).choice(len(pixels), 4000, replace=False)]
     lab = _rgb_to_lab(pixels)
-    centres, counts = _kmeans(lab, k)
+    centres, _ = _kmeans(lab, k)
     labels = ((lab[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
-    skin = _skin_mask(pixels[None], wide=True)[0]
+    used = [j for j in range(len(centres)) if (labels == j).any()]
+    # Each cluster is named by the colour of its median pixel (robust to highlights and seams).
+    medians = np.array([np.median(lab[labels == j], axis=0) for j in used])
     shares: dict[str, float] = {}
-    for j in range(len(centres)):
-        in_cluster = labels == j
-        sel = pixels[in_cluster]
-        if not len(sel):
-            continue
-        name = name_color(tuple(float(x) for x in np.median(sel, axis=0)))
-        weight = 0.25 if skin[in_cluster].mean() > 0.6 else 1.0  # a cluster of skin tones: the model
-        shares[name] = shares.get(name, 0.0) + weight * len(sel) / len(pixels)
+    for j, name in zip(used, name_colors_lab(medians), strict=True):
+        shares[name] = shares.get(name, 0.0) + float((labels == j).sum()) / len(pixels)
     total = sum(shares.values()) or 1.0
     shares = {n: v / total for n, v in shares.items()}
     ranked = sorted(shares.items(), key=lambda kv: -kv[1])

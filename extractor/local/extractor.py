@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ from PIL import Image
 from extractor.images import ImageError, decode_image, read_image_bytes
 from extractor.local import colors as colors_mod
 from extractor.local.category import get_category_index
-from extractor.local.imagenet import ImageLabels, category_evidence, get_model
+from extractor.local.imagenet import ImageLabels, category_evidence, get_model, set_torch_threads
 from extractor.local.quality import image_notes
 from extractor.local.safety import get_nudity_model, nudity_verdict, text_reasons
 from extractor.local.text import ValueHit, category_query, clean_text, find_text_values, merchant_values
@@ -36,6 +39,29 @@ DRAFT = (448, 448)  # JPEG decodes at 1/2..1/8 scale: a 1000 px photo decodes at
 MAX_IMAGES = 4  # images per product that go through the models
 BOTTOM_WORDS = ("Pants", "Shorts", "Leggings", "Skirts", "Trousers", "Joggers", "Tights")
 TOP_WORDS = ("Tops", "Hoodies", "Sweatshirts", "Jackets", "Bras", "Shirts", "Vests", "Coats", "Sweaters")
+WORKERS = max(1, min(2, os.cpu_count() or 1))  # extraction threads: the models and PIL release the GIL
+MIN_SHARD = 4  # a batch smaller than two shards of this runs inline
+
+_pool_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+_text_executor: ThreadPoolExecutor | None = None
+
+
+def _text_pool() -> ThreadPoolExecutor:
+    """One thread for the text model (its calls are serialised by the shared embedder anyway)."""
+    global _text_executor
+    with _pool_lock:
+        if _text_executor is None:
+            _text_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-extractor-text")
+        return _text_executor
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _pool_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="local-extractor")
+        return _executor
 
 
 @dataclass
@@ -51,7 +77,7 @@ class _Work:
 
 class LocalExtractor:
     name = "local"
-    version = "1"
+    version = "2"
 
     def __init__(self, models_dir: Path | None = None, ocr: bool = False, safety: bool = True,
                  store_head: Any = None) -> None:
@@ -67,21 +93,39 @@ class LocalExtractor:
 
     # ---------------------------------------------------------------- public
     def extract(self, products: Sequence[ProductInput]) -> list[Extraction]:
+        """One extraction per product, in order. A batch is split into one contiguous shard per worker
+        (a core each, one intra-op thread per model call); a few products run inline."""
+        products = list(products)
+        workers = min(WORKERS, len(products) // MIN_SHARD)
+        if workers <= 1:
+            return self._extract_serial(products)
+        self._warm()
+        size = -(-len(products) // workers)
+        shards = [products[i:i + size] for i in range(0, len(products), size)]
+        return [ex for part in _pool().map(self._extract_serial, shards) for ex in part]
+
+    def _warm(self) -> None:
+        """Load the shared models once, before worker threads race to."""
+        get_model()
+        get_category_index(self.taxonomy, self.models_dir)
+        if self.safety:
+            get_nudity_model()
+        set_torch_threads()
+
+    def _extract_serial(self, products: Sequence[ProductInput]) -> list[Extraction]:
         works = [_Work(product=p) for p in products]
+        queries = [category_query(w.product) for w in works]
+        index = get_category_index(self.taxonomy, self.models_dir)
+        # The text model runs on its own thread while this one decodes and runs the image models: on the
+        # listing-time path (one product) that overlaps the two halves of the work.
+        text_job = _text_pool().submit(self._embed, index, queries)
         for work in works:
             self._load_images(work)
+        set_torch_threads()  # the shared text model sets its own count when it loads
         self._run_imagenet(works)
         if self.safety:
             self._run_safety_models(works)
-        queries = [category_query(w.product) for w in works]
-        index = get_category_index(self.taxonomy, self.models_dir)
-        started = time.perf_counter()
-        nonempty = [i for i, q in enumerate(queries) if q.strip()]
-        vectors: dict[int, np.ndarray] = {}
-        if nonempty:
-            embedded = index.embed_queries([queries[i] for i in nonempty])
-            vectors = {i: embedded[j] for j, i in enumerate(nonempty)}
-        embed_ms = (time.perf_counter() - started) * 1000 / max(1, len(works))
+        vectors, embed_ms = text_job.result()
         out: list[Extraction] = []
         for i, work in enumerate(works):
             work.timings["text_embed"] = round(embed_ms, 2)
@@ -91,6 +135,17 @@ class LocalExtractor:
                 log.exception("local extraction failed for %s", work.product.product_id)
                 out.append(self._empty(work, [*work.errors, f"extraction failed: {exc}"]))
         return out
+
+    @staticmethod
+    def _embed(index: Any, queries: list[str]) -> tuple[dict[int, np.ndarray], float]:
+        started = time.perf_counter()
+        nonempty = [i for i, q in enumerate(queries) if q.strip()]
+        vectors: dict[int, np.ndarray] = {}
+        if nonempty:
+            set_torch_threads()
+            embedded = index.embed_queries([queries[i] for i in nonempty])
+            vectors = {i: embedded[j] for j, i in enumerate(nonempty)}
+        return vectors, (time.perf_counter() - started) * 1000 / max(1, len(queries))
 
     def image_features(self, products: Sequence[ProductInput]) -> list[np.ndarray | None]:
         """Mean EfficientNet feature per product (None without a usable image): for store heads."""

@@ -15,6 +15,11 @@ NUDITY_CLASSES = frozenset({"FEMALE_GENITALIA_EXPOSED", "MALE_GENITALIA_EXPOSED"
                             "BUTTOCKS_EXPOSED", "ANUS_EXPOSED"})
 NUDITY_THRESHOLD = 0.5
 SIZE = 320
+DETECTION_MIN_SCORE = 0.25  # NudeNet's own NMS score threshold
+# Nudity needs visible skin: an image whose skin-tone pixels (YCbCr box of Chai & Ngan, which is about
+# chrominance, so it spans light and dark skin) are under this share skips the detector. Conservative:
+# a close-up of exposed skin covers far more than 2% of a photo.
+SKIN_GATE = 0.02
 
 
 class NudityModel:
@@ -23,32 +28,50 @@ class NudityModel:
         from nudenet import nudenet as nn
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 2
+        options.intra_op_num_threads = 1  # the extractor runs one worker per core
         options.inter_op_num_threads = 1
         path = str(__import__("pathlib").Path(nn.__file__).with_name("320n.onnx"))
         self._session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0].name
-        self._post = nn._postprocess
-        self._lock = threading.Lock()
+        self._labels: list[str] = list(getattr(nn, "__labels"))  # noqa: B009 - a module-level dunder
 
-    def scores(self, images: list[Image.Image]) -> list[dict[str, float]]:
-        """Per image: highest detection score per NudeNet class."""
+    def scores(self, images: list[Image.Image], gate: bool = True) -> list[dict[str, float]]:
+        """Per image: highest detection score per NudeNet class ({} for images without enough skin)."""
         out: list[dict[str, float]] = []
         for image in images:
+            if gate and skin_share(image) < SKIN_GATE:
+                out.append({})
+                continue
             w, h = image.size
             side = max(w, h)
             canvas = Image.new("RGB", (side, side), (0, 0, 0))
             canvas.paste(image, (0, 0))
             blob = np.asarray(canvas.resize((SIZE, SIZE), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
             blob = blob.transpose(2, 0, 1)[None].copy()
-            with self._lock:
-                raw = self._session.run(None, {self._input: blob})
-            detections = self._post(raw, side - w, side - h, 1, 1, w, h, SIZE, SIZE)
-            best: dict[str, float] = {}
-            for det in detections:
-                best[det["class"]] = max(best.get(det["class"], 0.0), float(det["score"]))
-            out.append(best)
+            raw = self._session.run(None, {self._input: blob})  # InferenceSession.run is thread-safe
+            out.append(self._best_per_class(raw[0]))
         return out
+
+    def _best_per_class(self, output: np.ndarray) -> dict[str, float]:
+        """What NudeNet's postprocess + NMS would report as each class's highest score, vectorised: NMS
+        always keeps the highest-scoring box of a class, so only the per-class maximum is needed."""
+        anchors = np.squeeze(output).T  # (anchors, 4 box + classes)
+        cls_scores = anchors[:, 4:]
+        winner = cls_scores.argmax(1)
+        top = cls_scores[np.arange(len(cls_scores)), winner]
+        best: dict[str, float] = {}
+        for cls in np.unique(winner[top >= DETECTION_MIN_SCORE]):
+            best[self._labels[int(cls)]] = float(top[winner == cls].max())
+        return best
+
+
+def skin_share(image: Image.Image, side: int = 64) -> float:
+    """Share of skin-tone pixels in a small thumbnail."""
+    from extractor.local.colors import _skin_mask
+
+    small = image.copy()
+    small.thumbnail((side, side), Image.Resampling.NEAREST)
+    return float(_skin_mask(np.asarray(small, dtype=np.uint8)).mean())
 
 
 _lock = threading.Lock()

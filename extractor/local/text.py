@@ -31,9 +31,24 @@ def clean_text(text: str) -> str:
     return _SPACE.sub(" ", html.unescape(text)).strip()
 
 
+@lru_cache(maxsize=1)
+def _expansions() -> dict[str, str]:
+    return {k.lower(): v for k, v in load_data("category_synonyms.json")["expansions"].items()}
+
+
+def expand_title(title: str) -> str:
+    """Taxonomy wording for retail words of the title ('Gym Short' -> 'shorts'); '' when none apply."""
+    table = _expansions()
+    found = [table[w] for w in re.findall(r"[a-z]+(?:-[a-z]+)?", title.lower()) if w in table]
+    return " ".join(dict.fromkeys(found))
+
+
 def category_query(product: ProductInput, max_chars: int = 300) -> str:
-    """The text that names what the product is: title first, then type, merchant category and tags."""
-    parts = [product.title, product.product_type, product.merchant_category or "", " ".join(product.tags)]
+    """The text that names what the product is: title (with taxonomy wording for retail words), the merchant's
+    category path and product type, tags, then the opening of the description."""
+    merchant_path = (product.merchant_category or "").replace("/", " > ")
+    title = clean_text(product.title)
+    parts = [title, expand_title(title), merchant_path, product.product_type, " ".join(product.tags)]
     text = ". ".join(clean_text(p) for p in parts if p and p.strip())
     description = clean_text(product.description)
     if description:  # the opening of the description often says what the product is ("this hoodie")
@@ -44,7 +59,10 @@ def category_query(product: ProductInput, max_chars: int = 300) -> str:
 def find_text_values(taxonomy: Taxonomy, product: ProductInput) -> list[ValueHit]:
     """Values the title, tags and description name. The title counts most; description finds less."""
     hits: list[ValueHit] = []
-    fields = [(product.title, 1.0), (" ".join(product.tags), 0.9), (clean_text(product.description), 0.75)]
+    # The merchant's category path names the department ("Women/Bottoms/Pants": target gender female).
+    merchant_path = (product.merchant_category or "").replace("/", " / ")
+    fields = [(product.title, 1.0), (" ".join(product.tags), 0.9), (merchant_path, 0.9),
+              (clean_text(product.description), 0.75)]
     for text, weight in fields:
         if not text.strip():
             continue

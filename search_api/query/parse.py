@@ -100,6 +100,8 @@ _NEG_WORDS = frozenset(
 )
 _NEG_BIGRAMS = frozenset({("anything", "but"), ("other", "than"), ("but", "not"), ("instead", "of")})
 _LIST_JOINERS = frozenset({"or", "nor", "and"})
+# Attributes whose values name a kind of product rather than a property of it.
+_TYPE_LIKE_HANDLES = frozenset({"style"})
 
 # A few shopper words for a product type, resolved through the taxonomy's category search at compile time
 # (so they only count where the store has such a category).
@@ -778,9 +780,10 @@ def _to_applied(c: _Cand, vocab: StoreVocabulary) -> AppliedFilter | None:
     kinds = {e.kind for e in c.entries}
     kind = "category" if "category" in kinds else ("attr" if "attr" in kinds else "vendor")
     # A word that is only part of a category name ("yoga" of "Yoga & Pilates") but a whole attribute
-    # value of the store ("Yoga") means the value: "yoga pants" are pants, not yoga equipment.
+    # value of the store ("Yoga") means the value: "yoga pants" are pants, not yoga equipment. Style
+    # values name product types ("Tee", "Tank"), so there the category still wins.
     if kind == "category" and not any(e.exact for e in c.entries if e.kind == "category") and any(
-        e.exact for e in c.entries if e.kind == "attr"
+        e.exact and e.handle not in _TYPE_LIKE_HANDLES for e in c.entries if e.kind == "attr"
     ):
         kind = "attr"
     entries = [e for e in c.entries if e.kind == kind]
