@@ -11,6 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 _POINT_NAMESPACE = uuid.UUID("6f1c7c0e-3d0a-4c55-9a57-2b7f3f2f5d11")
 
 
+# Attributes whose names go into the product embedding (the rest are for filters and facets).
+EMBEDDED_ATTRIBUTES = frozenset({"color", "target-gender", "age-group", "fabric", "material", "pattern", "activity",
+                                 "style"})
+
+
 class AttributeValue(BaseModel):
     """One attribute value on a product.
 
@@ -56,9 +61,12 @@ class IndexDocument(BaseModel):
         return " ".join(dict.fromkeys(a.name for a in self.attributes))
 
     def embedding_text(self) -> str:
-        """What the text embedding of a product is computed from."""
-        parts = [self.title, self.category_name.split(" > ")[-1] if self.category_name else "",
-                 self.attribute_text(), self.description[:500]]
+        """What the text embedding of a product is computed from: what it is and what it looks like.
+        Sizes are left out: a dozen size names drown the few words that tell products apart."""
+        kind = self.category_name.split(" > ")[-1] if self.category_name else ""
+        shelf = self.merchant_category.replace("/", " ")
+        looks = " ".join(dict.fromkeys(a.name for a in self.attributes if a.handle in EMBEDDED_ATTRIBUTES))
+        parts = [self.title, kind, shelf, looks, self.description[:300]]
         return ". ".join(p for p in parts if p)
 
     def point_id(self) -> str:

@@ -24,12 +24,20 @@ def open_catalog(settings: Settings | None = None) -> Iterator:
         catalog.close()
 
 
-def make_configured_extractor(settings: Settings | None = None):
+def make_configured_extractor(settings: Settings | None = None, store: str | None = None):
+    """The configured backend; for `local` with a store whose heads `catalog train` saved, with them."""
     from extractor.factory import make_extractor
+    from indexer.training import store_models_dir
 
     settings = settings or get_settings()
-    return make_extractor(settings.extractor_backend, url=settings.extractor_url,
-                          model=settings.extractor_model, models_dir=settings.catalog_home / "models")
+    extractor = make_extractor(settings.extractor_backend, url=settings.extractor_url,
+                               model=settings.extractor_model, models_dir=settings.catalog_home / "models")
+    heads = store_models_dir(settings.catalog_home, store) if store else None
+    if heads is not None and settings.extractor_backend == "local" and any(heads.glob("v*")):
+        from extractor.local.train import load_heads
+
+        extractor.store_head = load_heads(heads)
+    return extractor
 
 
 def index_store(store: str, *, rebuild: bool = False, show_progress: bool = False,
@@ -52,7 +60,7 @@ def index_store(store: str, *, rebuild: bool = False, show_progress: bool = Fals
     with open_catalog(settings) as catalog:
         if not catalog.store_exists(store):
             raise LookupError(f"unknown store {store!r}; import it first (catalog import --store {store} PATH)")
-        extractor = make_configured_extractor(settings)
+        extractor = make_configured_extractor(settings, store)
         stale = stale_product_ids(catalog, store, extractor, taxonomy)
         with tqdm(total=len(stale), desc="extract", unit="product", disable=not show_progress) as bar:
             summary["extracted"] = extract_products(catalog, store, stale, extractor, taxonomy,

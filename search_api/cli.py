@@ -51,6 +51,26 @@ def index_cmd(store: str = typer.Option(..., "--store", "-s"),
     typer.echo(json.dumps(summary, indent=2))
 
 
+@app.command("train")
+def train_cmd(store: str = typer.Option(..., "--store", "-s")) -> None:
+    """Fit the store's category and attribute heads on its merchant-labelled products (local extractor)."""
+    from indexer.runtime import make_configured_extractor, open_catalog
+    from indexer.settings import get_settings
+    from indexer.training import train_store
+    from taxonomy import Taxonomy
+
+    settings = get_settings()
+    with open_catalog(settings) as catalog:
+        if not catalog.store_exists(store):
+            _fail(f"unknown store {store!r}")
+        try:
+            report = train_store(catalog, store, settings.catalog_home, Taxonomy.load(),
+                                 extractor=make_configured_extractor(settings))
+        except ValueError as exc:
+            _fail(str(exc))
+    typer.echo(json.dumps(report, indent=2))
+
+
 @app.command("serve")
 def serve_cmd(host: str = "127.0.0.1", port: int = 8000, log_level: str = "warning") -> None:
     """Run the API and the web pages; this process owns the embedded engines and syncs them."""

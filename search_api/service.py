@@ -3,6 +3,7 @@ disjunctive facets. Engine-neutral: it talks to the two engine protocols only.""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -147,7 +148,7 @@ class SearchService:
 
     def _retrieve(self, store, text, q, filters, sort, mode, timings) -> Ranked:
         flt = and_all([NOT_FLAGGED, to_filter(self._widen_categories(store, filters))])
-        text = _with_category_words(text, q, filters)
+        text, q = _with_category_words(text, q, filters, self.documents.vocabulary(store))
         n = self.config.candidates
         t = time.perf_counter()
         use_lexical = mode in ("hybrid", "lexical")
@@ -173,10 +174,9 @@ class SearchService:
             ordered = [h for h in vector_hits if h.product_id in lexical_ids] or vector_hits
             return Ranked([h.product_id for h in ordered], {h.product_id: h.score for h in ordered},
                           lexical.total, lexical.total)
+        weights = {"lexical": self.config.lexical_weight, "vector": self.config.vector_weight}
         fused = rrf({"lexical": [h.product_id for h in lexical.hits],
-                     "vector": [h.product_id for h in vector_hits]},
-                    k=self.config.rrf_k,
-                    weights={"lexical": self.config.lexical_weight, "vector": self.config.vector_weight})
+                     "vector": [h.product_id for h in vector_hits]}, k=self.config.rrf_k, weights=weights)
         return Ranked([pid for pid, _ in fused], dict(fused), max(lexical.total, len(fused)), lexical.total)
 
     def _widen_categories(self, store: str, filters: list[AppliedFilter]) -> list[AppliedFilter]:
@@ -249,13 +249,28 @@ def _soften(filters: list[AppliedFilter], text: str, q: str) -> tuple[list[Appli
     return kept, " ".join([text, *words]).strip()
 
 
-def _with_category_words(text: str, q: str, filters: list[AppliedFilter]) -> str:
-    """Category words stay in the ranking text: the filter admits a group, the words rank the exact kind
-    ("tote bag" lists totes before the other bags)."""
-    words = [q[f.span[0]:f.span[1]] for f in filters
-             if f.field == "category" and not f.negated and f.span and f.source == "parsed"
-             and f.span[1] <= len(q)]
-    return " ".join([text, *words]).strip() if words else text
+def _with_category_words(text: str, q: str, filters: list[AppliedFilter], vocab) -> tuple[str, str]:
+    """Ranking text and vector query for the retrievers.
+
+    Category words stay in the ranking text, by the category's own name: the filter admits a group, the
+    words rank the exact kind first ("tote bag" lists totes before the other bags), and a misspelt
+    "sweatshrit" ranks by "Sweatshirts". Words the shopper excluded that matched no value ("without
+    zipper") leave the ranking text so they do not promote what was excluded."""
+    names = [vocab.categories.get(v, "") for f in filters
+             if f.field == "category" and not f.negated and f.source == "parsed" for v in f.values]
+    names = [n for n in names if n]
+    ranking = _NEGATED_WORDS.sub(" ", text)
+    ranking = " ".join([ranking, *names]).strip()
+    unseen = [n for n in names if n.lower().rstrip("s") not in q.lower()]
+    # The embedding should see what the product is; price bounds are filters, not meaning.
+    for f in sorted((f for f in filters if f.field == "price" and f.span and f.source == "parsed"),
+                    key=lambda f: -f.span[0]):
+        q = q[:f.span[0]] + " " + q[f.span[1]:]
+    vector_q = " ".join([_NEGATED_WORDS.sub(" ", q), *unseen]).strip()
+    return ranking, vector_q
+
+
+_NEGATED_WORDS = re.compile(r"\b(?:not|no|without|except|isn't|isnt|non)\s+\w+", re.IGNORECASE)
 
 
 def _explicit(spec) -> AppliedFilter:

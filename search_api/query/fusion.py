@@ -39,3 +39,4 @@ def rrf(
             first_seen.setdefault(doc_id, len(first_seen))
     ordered = sorted(scores, key=lambda d: (-scores[d], best_rank[d], first_seen[d]))
     return [(d, scores[d]) for d in ordered]
+

@@ -15,7 +15,7 @@ from indexer.reindex import start_reindex
 
 pytestmark = pytest.mark.integration
 
-KILL_N = int(os.environ.get("PIPELINE_KILL_N", "40"))
+KILL_N = int(os.environ.get("PIPELINE_KILL_N", "200"))
 
 
 def send_reindex(stack, store: str) -> str:
@@ -96,7 +96,7 @@ def test_killing_a_worker_mid_reindex_loses_nothing_and_indexes_once(stack):
 
 def test_a_realtime_upsert_during_a_reindex_is_searchable_within_2_seconds(stack):
     with stack.catalog() as catalog:
-        catalog.upsert_products(fixture_products("live", 30))
+        catalog.upsert_products(fixture_products("live", 150))
     url = stack.serve()
     stack.worker()
     job_id = send_reindex(stack, "live")
