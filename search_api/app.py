@@ -20,11 +20,10 @@ def create_app(runtime=None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from indexer.tasks.context import TaskContext, install_context
         from search_api.runtime import build_runtime
 
         owned = runtime is None
-        from indexer.tasks.context import TaskContext, install_context
-
         app.state.runtime = build_runtime() if owned else runtime
         current = app.state.runtime
         # Eager mode runs tasks in this process: with this store and this (lazily loaded) extractor.

@@ -39,6 +39,7 @@ class Runtime:
     def start_sync_loop(self, interval_s: float = 0.25) -> None:
         """Apply the change log in the background so a merchant's change is searchable in ~1 s."""
         def loop() -> None:
+            self.warm_up()
             while not self._stop.is_set():
                 try:
                     report = self.sync.run_once()
@@ -50,6 +51,14 @@ class Runtime:
 
         self._thread = threading.Thread(target=loop, name="index-sync", daemon=True)
         self._thread.start()
+
+    def warm_up(self) -> None:
+        """Build each store's vocabulary and query matchers now rather than on a shopper's first query."""
+        for store in sorted(self.engines.lexical.stores()):
+            try:
+                self.search.rank(store, "warm up", mode="lexical")
+            except Exception:  # a cold first query is slower, never wrong
+                log.exception("warm-up of store %s failed", store)
 
     def close(self) -> None:
         self._stop.set()

@@ -8,7 +8,26 @@ from search_api.deps import RuntimeDep, SettingsDep
 
 QUEUE_DEPTH = Gauge("catalog_queue_depth", "Messages waiting in a Celery queue (Redis LLEN)", ["queue"])
 
+BROKER_TIMEOUT_S = 0.5
+
 router = APIRouter(tags=["health"])
+
+
+def ping_broker(url: str, timeout_s: float = BROKER_TIMEOUT_S) -> None:
+    """Raise unless the Celery broker answers within `timeout_s` (Redis: PING; other transports: connect)."""
+    if url.startswith(("redis://", "rediss://")):
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return
+    from kombu import Connection
+
+    with Connection(url, connect_timeout=timeout_s) as connection:
+        connection.ensure_connection(max_retries=1, timeout=timeout_s)
 
 
 @router.get("/healthz")
@@ -17,11 +36,16 @@ def healthz() -> dict:
 
 
 @router.get("/readyz")
-def readyz(runtime: RuntimeDep) -> JSONResponse:
+def readyz(runtime: RuntimeDep, settings: SettingsDep) -> JSONResponse:
+    """Ready when the store and both engines answer, and the broker too when one is configured (without
+    `CELERY_BROKER_URL` tasks run inline and there is no broker to check)."""
     checks = {}
-    for name, probe in (("store", lambda: runtime.catalog.max_seq()),
-                        ("lexical", lambda: runtime.engines.lexical.stores()),
-                        ("vector", lambda: runtime.engines.vector.count("__probe__"))):
+    probes = [("store", lambda: runtime.catalog.max_seq()),
+              ("lexical", lambda: runtime.engines.lexical.stores()),
+              ("vector", lambda: runtime.engines.vector.count("__probe__"))]
+    if settings.celery_broker_url:
+        probes.append(("broker", lambda: ping_broker(settings.celery_broker_url)))
+    for name, probe in probes:
         try:
             probe()
             checks[name] = "ok"
