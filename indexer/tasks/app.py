@@ -67,7 +67,10 @@ def run_worker(queues: list[str], concurrency: int = 1) -> None:
     unknown = [q for q in queues if q not in QUEUES]
     if unknown:
         raise SystemExit(f"unknown queue(s) {', '.join(unknown)}; choose from {', '.join(QUEUES)}")
-    from indexer.tasks import worker  # noqa: F401 - connects the worker signals (recovery, metrics)
+    from indexer.tasks import worker  # connects the worker signals (threads, recovery, metrics)
+
+    # Solo: this process runs the tasks. Prefork: each child gets its share (`worker_process_init`).
+    worker.limit_threads(worker.threads_per_process(concurrency))
 
     ordered = [q for q in QUEUES if q in queues]
     app.worker_main(["worker", "-Q", ",".join(ordered), f"--concurrency={concurrency}",

@@ -1,14 +1,49 @@
-"""Worker process hooks: a periodic check that resumes stale jobs, and an optional metrics port."""
+"""Worker process hooks: CPU threads per process, a periodic check that resumes stale jobs, and an optional
+metrics port."""
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 
 from celery import signals
 
 log = logging.getLogger(__name__)
 _stop = threading.Event()
+
+THREADS_ENV = "WORKER_THREADS"
+
+
+def threads_per_process(processes: int) -> int:
+    """CPU threads one worker process may keep busy: `WORKER_THREADS` if set (e.g. 1 per process when several
+    `catalog worker` processes share a machine), else the cores divided among this worker's processes."""
+    explicit = os.environ.get(THREADS_ENV, "").strip()
+    if explicit:
+        return max(1, int(explicit))
+    return max(1, (os.cpu_count() or 1) // max(1, processes))
+
+
+def limit_threads(threads: int) -> None:
+    """Keep this process to `threads` cores: extraction threads of the local extractor and torch / OpenMP
+    intra-op threads. Two workers on two cores each running two threads stall on each other (no speed-up)."""
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    os.environ[THREADS_ENV] = str(threads)  # prefork children read it in `worker_process_init`
+    import extractor.local.extractor as local
+
+    local.WORKERS = threads
+    if "torch" in sys.modules:
+        import torch
+
+        torch.set_num_threads(threads)
+    log.info("worker process %d: %d CPU thread(s)", os.getpid(), threads)
+
+
+@signals.worker_process_init.connect(weak=False)
+def _limit_child(**_: object) -> None:
+    limit_threads(threads_per_process(1))
 
 
 @signals.worker_ready.connect(weak=False)

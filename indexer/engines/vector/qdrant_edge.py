@@ -15,7 +15,7 @@ import qdrant_edge as q
 
 from indexer.documents import IndexDocument, point_id
 from indexer.engines.types import EngineError, Hit
-from indexer.engines.vector.qdrant_filters import edge_models, point_payload, scoped_filter
+from indexer.engines.vector.qdrant_filters import checked_points, edge_models, point_payload, scoped_filter
 from indexer.filters import Filter
 
 UPSERT_BATCH = 512
@@ -65,14 +65,8 @@ class QdrantEdgeVectorEngine:
     # --- writes --------------------------------------------------------------------------------
 
     def upsert(self, docs: Sequence[IndexDocument], vectors: Sequence[Sequence[float]]) -> None:
-        if len(docs) != len(vectors):
-            raise ValueError(f"{len(docs)} documents but {len(vectors)} vectors")
-        points = []
-        for doc, vector in zip(docs, vectors, strict=True):
-            if len(vector) != self.dim:
-                raise ValueError(f"vector of {doc.store}/{doc.product_id} has {len(vector)} dims, "
-                                 f"expected {self.dim}")
-            points.append(q.Point(doc.point_id(), [float(x) for x in vector], point_payload(doc)))
+        points = [q.Point(doc.point_id(), vector, point_payload(doc))
+                  for doc, vector in checked_points(docs, vectors, self.dim)]
         with self._write_lock:
             for start in range(0, len(points), UPSERT_BATCH):
                 self._shard.update(q.UpdateOperation.upsert_points(points[start:start + UPSERT_BATCH]))

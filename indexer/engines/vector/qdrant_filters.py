@@ -7,7 +7,7 @@ So one translation builds either, given a `QdrantModels` naming the classes to i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,19 @@ from indexer.engines.keywords import keyword_values, term
 from indexer.filters import And, Eq, Filter, FilterError, In, Not, Or, Range
 
 NUMERIC_KEYS = {"price": "price"}
+
+
+def checked_points(docs: Sequence[IndexDocument], vectors: Sequence[Sequence[float]],
+                   dim: int) -> list[tuple[IndexDocument, list[float]]]:
+    """Pair documents with their vectors, refusing a count or dimension mismatch before any write."""
+    if len(docs) != len(vectors):
+        raise ValueError(f"{len(docs)} documents but {len(vectors)} vectors")
+    out = []
+    for doc, vector in zip(docs, vectors, strict=True):
+        if len(vector) != dim:
+            raise ValueError(f"vector of {doc.store}/{doc.product_id} has {len(vector)} dims, expected {dim}")
+        out.append((doc, [float(x) for x in vector]))
+    return out
 
 
 def point_payload(doc: IndexDocument) -> dict[str, Any]:

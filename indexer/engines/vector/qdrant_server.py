@@ -12,7 +12,7 @@ from qdrant_client import models as m
 
 from indexer.documents import IndexDocument, point_id
 from indexer.engines.types import EngineError, Hit
-from indexer.engines.vector.qdrant_filters import client_models, point_payload, scoped_filter
+from indexer.engines.vector.qdrant_filters import checked_points, client_models, point_payload, scoped_filter
 from indexer.filters import Filter
 
 DEFAULT_COLLECTION = "catalog_products"
@@ -76,15 +76,8 @@ class QdrantServerVectorEngine:
     # --- writes --------------------------------------------------------------------------------
 
     def upsert(self, docs: Sequence[IndexDocument], vectors: Sequence[Sequence[float]]) -> None:
-        if len(docs) != len(vectors):
-            raise ValueError(f"{len(docs)} documents but {len(vectors)} vectors")
-        points = []
-        for doc, vector in zip(docs, vectors, strict=True):
-            if len(vector) != self.dim:
-                raise ValueError(f"vector of {doc.store}/{doc.product_id} has {len(vector)} dims, "
-                                 f"expected {self.dim}")
-            points.append(m.PointStruct(id=doc.point_id(), vector=[float(x) for x in vector],
-                                        payload=point_payload(doc)))
+        points = [m.PointStruct(id=doc.point_id(), vector=vector, payload=point_payload(doc))
+                  for doc, vector in checked_points(docs, vectors, self.dim)]
         for start in range(0, len(points), UPSERT_BATCH):
             # wait=True: the sync records a sequence number as applied only once Qdrant has it.
             batch = points[start:start + UPSERT_BATCH]
