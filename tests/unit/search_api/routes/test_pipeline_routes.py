@@ -201,3 +201,57 @@ def test_metrics_exposes_pipeline_series(client):
     text = client.get("/metrics").text
     assert "catalog_tasks_total" in text and "catalog_extraction_seconds" in text
     assert 'catalog_tasks_total{outcome="succeeded",task="indexer.tasks.products.extract_and_index"}' in text
+
+
+# ------------------------------------------------------------------ readiness
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def ready_client(tmp_path, broker: str | None) -> TestClient:
+    settings = Settings(CATALOG_HOME=tmp_path, DATABASE_URL=None, CELERY_BROKER_URL=broker)
+    engines = SimpleNamespace(lexical=SimpleNamespace(stores=lambda: set()),
+                              vector=SimpleNamespace(count=lambda store: 0))
+    runtime = SimpleNamespace(settings=settings, catalog=CatalogStore.open(settings.sqlalchemy_url), extractor=None,
+                              engines=engines, sync=SimpleNamespace(pending=lambda: 0))
+    app = create_app(runtime=runtime)
+    app.dependency_overrides[get_settings] = lambda: settings
+    return TestClient(app)
+
+
+def test_readyz_without_a_broker_does_not_check_one(tmp_path):
+    with ready_client(tmp_path, None) as c:
+        response = c.get("/readyz")
+    assert response.status_code == 200 and response.json()["ready"] is True
+    assert "broker" not in response.json()["checks"]
+
+
+def test_readyz_fails_when_the_broker_is_unreachable(tmp_path):
+    import time
+
+    with ready_client(tmp_path, f"redis://127.0.0.1:{closed_port()}/0") as c:
+        started = time.perf_counter()
+        response = c.get("/readyz")
+        elapsed = time.perf_counter() - started
+    assert response.status_code == 503, response.text
+    body = response.json()
+    assert body["ready"] is False and body["checks"]["broker"].startswith("error")
+    assert body["checks"]["store"] == "ok"
+    assert elapsed < 3  # a short timeout: a probe never hangs on a dead broker
+
+
+def test_readyz_reports_a_reachable_broker(tmp_path):
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    with ready_client(tmp_path, url) as c:
+        response = c.get("/readyz")
+    assert response.status_code == 200 and response.json()["checks"]["broker"] == "ok"
