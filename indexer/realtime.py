@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from extractor.base import ExtractorUnavailable
-from indexer.conversions import extraction_input
+from indexer.conversions import build_document, extraction_input
+from indexer.embedding_cache import embed_cached
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
                                            f"{type(one_exc).__name__}: {one_exc}"[:2000], attempts)
                 result.outcomes[product.product_id] = "dead_letter"
     result.extract_seconds = time.perf_counter() - started
+    embed_documents(catalog, Taxonomy.load(), pairs)
     for product, extraction in pairs:
         catalog.put_extraction(store, product.product_id, product.content_hash(), extraction)
         reason = poison_reason(product, extraction)
@@ -114,6 +116,18 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
         else:
             result.outcomes[product.product_id] = "extracted"
     return result
+
+
+def embed_documents(catalog, taxonomy, pairs) -> int:
+    """Embed the documents these extractions produce, into the store's cache, before their change-log rows
+    are written: the engine owner's sync then only reads vectors, so a big reindex does not queue a
+    merchant's edit behind thousands of embeddings (DESIGN.md section 2: workers extract and embed)."""
+    from extractor.embeddings import get_text_embedder
+
+    if not pairs:
+        return 0
+    texts = [build_document(product, extraction, taxonomy).embedding_text() for product, extraction in pairs]
+    return embed_cached(catalog, get_text_embedder(), texts)[1]
 
 
 def delete_one(catalog, store: str, product_id: str) -> bool:

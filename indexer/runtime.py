@@ -40,6 +40,9 @@ def make_configured_extractor(settings: Settings | None = None, store: str | Non
     return extractor
 
 
+EXTRACT_BATCH = 64
+
+
 def index_store(store: str, *, rebuild: bool = False, show_progress: bool = False,
                 settings: Settings | None = None) -> dict:
     """`catalog index`: extract stale products, then apply the change log to the engines.
@@ -49,7 +52,7 @@ def index_store(store: str, *, rebuild: bool = False, show_progress: bool = Fals
     from extractor.embeddings import get_text_embedder
     from indexer.engines.factory import open_engines
     from indexer.engines.lock import EngineBusyError
-    from indexer.pipeline import extract_products, stale_product_ids
+    from indexer.realtime import extract_batch
     from indexer.sync import IndexSync
     from taxonomy import Taxonomy
 
@@ -61,10 +64,17 @@ def index_store(store: str, *, rebuild: bool = False, show_progress: bool = Fals
         if not catalog.store_exists(store):
             raise LookupError(f"unknown store {store!r}; import it first (catalog import --store {store} PATH)")
         extractor = make_configured_extractor(settings, store)
-        stale = stale_product_ids(catalog, store, extractor, taxonomy)
+        stale = catalog.stale_products(store, extractor.name, extractor.version, taxonomy.version)
+        # Batches of 64: each batch's extractions and vectors land in the store with their change-log rows,
+        # so an interrupted run resumes where it stopped.
+        failed = 0
         with tqdm(total=len(stale), desc="extract", unit="product", disable=not show_progress) as bar:
-            summary["extracted"] = extract_products(catalog, store, stale, extractor, taxonomy,
-                                                    progress=bar.update)
+            for start in range(0, len(stale), EXTRACT_BATCH):
+                chunk = stale[start:start + EXTRACT_BATCH]
+                failed += extract_batch(catalog, extractor, store, chunk).failed
+                bar.update(len(chunk))
+        summary["extracted"] = len(stale)
+        summary["dead_letters"] = failed
         try:
             engines = open_engines(settings)
         except EngineBusyError as exc:
