@@ -8,6 +8,7 @@ so it never serves a stale document; a miss is built from the catalog store.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Sequence
 
 from indexer.documents import IndexDocument
@@ -15,39 +16,45 @@ from search_api.query.vocabulary import StoreVocabulary
 
 
 class DocumentCache:
+    """Per store: the documents (loaded from the catalog once, then kept exact by the sync), the vocabulary
+    and the category groups derived from them.
+
+    A reindex sends thousands of documents through `indexed`; the vocabulary (whose query matchers take a
+    while to compile) is rebuilt only when a document brings a value or category it lacks, at most every
+    REBUILD_INTERVAL_S, and from memory, never from the catalog."""
+
+    REBUILD_INTERVAL_S = 2.0
+
     def __init__(self, build_one, iter_store) -> None:
         """`build_one(store, product_id) -> IndexDocument | None`; `iter_store(store) -> docs`."""
         self._build_one = build_one
         self._iter_store = iter_store
-        self._docs: dict[tuple[str, str], IndexDocument | None] = {}
+        self._docs: dict[str, dict[str, IndexDocument | None]] = {}
+        self._loaded: set[str] = set()  # stores whose every document is in _docs
         self._vocab: dict[str, StoreVocabulary] = {}
         self._groups: dict[str, dict[str, frozenset[str]]] = {}
+        self._built_at: dict[str, float] = {}
+        self._stale: set[str] = set()
         self._lock = threading.Lock()
 
     def get_many(self, store: str, product_ids: Sequence[str]) -> dict[str, IndexDocument]:
+        docs = self._docs.setdefault(store, {})
         out: dict[str, IndexDocument] = {}
         for pid in product_ids:
-            key = (store, pid)
-            if key not in self._docs:
+            if pid not in docs:
                 doc = self._build_one(store, pid)
                 with self._lock:
-                    self._docs[key] = doc
-            doc = self._docs.get(key)
+                    docs.setdefault(pid, doc)
+            doc = docs.get(pid)
             if doc is not None:
                 out[pid] = doc
         return out
 
     def vocabulary(self, store: str) -> StoreVocabulary:
         vocab = self._vocab.get(store)
-        if vocab is None:
-            docs = list(self._iter_store(store))
-            vocab = StoreVocabulary.from_documents(docs)
-            groups = category_groups(docs)
-            with self._lock:
-                for doc in docs:
-                    self._docs[(store, doc.product_id)] = doc
-                self._vocab[store] = vocab
-                self._groups[store] = groups
+        due = store in self._stale and time.monotonic() - self._built_at.get(store, 0.0) >= self.REBUILD_INTERVAL_S
+        if vocab is None or due:
+            vocab = self._rebuild(store)
         return vocab
 
     def category_groups(self, store: str) -> dict[str, frozenset[str]]:
@@ -58,16 +65,48 @@ class DocumentCache:
         """Called by the index sync after both engines took a batch."""
         with self._lock:
             for doc in docs:
-                self._docs[(doc.store, doc.product_id)] = doc
-                self._vocab.pop(doc.store, None)
+                self._docs.setdefault(doc.store, {})[doc.product_id] = doc
+                vocab = self._vocab.get(doc.store)
+                if vocab is not None and _adds_vocabulary(vocab, doc):
+                    self._stale.add(doc.store)
             for store, pid in deleted:
-                self._docs[(store, pid)] = None
-                self._vocab.pop(store, None)
+                # A deleted product's values may linger in the vocabulary until the next rebuild: a filter
+                # on them finds nothing and is relaxed, which is the right answer anyway.
+                self._docs.setdefault(store, {})[pid] = None
 
     def clear(self) -> None:
         with self._lock:
-            self._docs.clear()
-            self._vocab.clear()
+            for state in (self._docs, self._vocab, self._groups, self._built_at):
+                state.clear()
+            self._loaded.clear()
+            self._stale.clear()
+
+    def _rebuild(self, store: str) -> StoreVocabulary:
+        if store in self._loaded:
+            with self._lock:  # the sync thread inserts while we copy
+                docs = [d for d in self._docs.get(store, {}).values() if d is not None]
+        else:
+            docs = list(self._iter_store(store))
+        vocab = StoreVocabulary.from_documents(docs)
+        groups = category_groups(docs)
+        with self._lock:
+            held = self._docs.setdefault(store, {})
+            for doc in docs:
+                held.setdefault(doc.product_id, doc)  # a newer document from the sync wins
+            self._loaded.add(store)
+            self._vocab[store] = vocab
+            self._groups[store] = groups
+            self._built_at[store] = time.monotonic()
+            self._stale.discard(store)
+        return vocab
+
+
+def _adds_vocabulary(vocab: StoreVocabulary, doc: IndexDocument) -> bool:
+    if any(a.value not in vocab.attributes.get(a.handle, {}) for a in doc.attributes):
+        return True
+    if any(cid not in vocab.categories for cid in doc.category_path):
+        return True
+    return bool(doc.merchant_category) and doc.merchant_category not in vocab.merchant_categories
 
 
 # A taxonomy category this share of a merchant category's products hold belongs to its group.
