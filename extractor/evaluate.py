@@ -180,6 +180,21 @@ def evaluate(dataset: str, extractor: Extractor | None = None, path: str | Path 
     raise ValueError(f"unknown dataset {dataset!r}; use 'magento' or 'oa-mine'")
 
 
+def format_table(result: dict[str, Any]) -> str:
+    """The result as a short table: headline accuracies, then precision/recall/F1 per attribute."""
+    def num(value: Any) -> str:
+        return "-" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
+    lines = [f"dataset {result['dataset']}: {result['products']} products"]
+    for key in ("category_accuracy", "category_ancestor_accuracy", "color_accuracy"):
+        lines.append(f"  {key:<28}{num(result.get(key))}")
+    lines.append(f"  {'attribute':<28}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
+    for handle, row in result.get("attributes", {}).items():
+        lines.append(f"  {handle:<28}{num(row.get('precision')):>10}{num(row.get('recall')):>10}"
+                     f"{num(row.get('f1')):>10}{num(row.get('support')):>9}")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     import json
     import sys

