@@ -15,7 +15,7 @@ from indexer.reindex import start_reindex
 
 pytestmark = pytest.mark.integration
 
-KILL_N = int(os.environ.get("PIPELINE_KILL_N", "200"))
+KILL_N = int(os.environ.get("PIPELINE_KILL_N", "500"))
 
 
 def send_reindex(stack, store: str) -> str:
