@@ -93,9 +93,11 @@ class SearchService:
         if request.filters is not None:
             filters = [_explicit(spec) for spec in request.filters]
         filters, text = _soften(filters, text, q)
+        # A follow-up ("under 40") says little by itself: the vector query describes the whole conversation.
+        phrase = _session_phrase(filters, text) if state is not None else _without_price_words(q, filters)
         timings["parse"] = _ms(started)
 
-        ranked, kept, relaxed = self._retrieve_relaxing(store, text, q, filters, sort, request.mode, timings)
+        ranked, kept, relaxed = self._retrieve_relaxing(store, text, phrase, filters, sort, request.mode, timings)
         page_ids = ranked.ids[request.offset: request.offset + request.limit]
         docs = self.documents.get_many(store, page_ids)
         results = [self._result(docs[pid], ranked.scores[pid], kept) for pid in page_ids if pid in docs]
@@ -121,7 +123,8 @@ class SearchService:
         q = q[: self.config.max_query_chars]
         parsed = parse_query(q, self.documents.vocabulary(store), self.taxonomy)
         filters, text = _soften(parsed.filters, parsed.text, q)
-        ranked, _, _ = self._retrieve_relaxing(store, text, q, filters, parsed.sort, mode, {})
+        ranked, _, _ = self._retrieve_relaxing(store, text, _without_price_words(q, filters), filters, parsed.sort,
+                                               mode, {})
         return ranked.ids
 
     # --- retrieval ----------------------------------------------------------------------------
@@ -249,6 +252,20 @@ def _soften(filters: list[AppliedFilter], text: str, q: str) -> tuple[list[Appli
     return kept, " ".join([text, *words]).strip()
 
 
+def _without_price_words(q: str, filters: list[AppliedFilter]) -> str:
+    """The shopper's text for the embedding, less the price bounds: they are filters, not meaning."""
+    for f in sorted((f for f in filters if f.field == "price" and f.span and f.source == "parsed"),
+                    key=lambda f: -f.span[0]):
+        q = q[:f.span[0]] + " " + q[f.span[1]:]
+    return " ".join(q.split())
+
+
+def _session_phrase(filters: list[AppliedFilter], text: str) -> str:
+    """What the shopper wants, in words, from the conversation's filters and text ("Black Hoodies Male")."""
+    words = [f.label.split(": ", 1)[-1] for f in filters if not f.negated and f.field != "price"]
+    return " ".join([*words, text]).strip()
+
+
 def _with_category_words(text: str, q: str, filters: list[AppliedFilter], vocab) -> tuple[str, str]:
     """Ranking text and vector query for the retrievers.
 
@@ -262,10 +279,6 @@ def _with_category_words(text: str, q: str, filters: list[AppliedFilter], vocab)
     ranking = _NEGATED_WORDS.sub(" ", text)
     ranking = " ".join([ranking, *names]).strip()
     unseen = [n for n in names if n.lower().rstrip("s") not in q.lower()]
-    # The embedding should see what the product is; price bounds are filters, not meaning.
-    for f in sorted((f for f in filters if f.field == "price" and f.span and f.source == "parsed"),
-                    key=lambda f: -f.span[0]):
-        q = q[:f.span[0]] + " " + q[f.span[1]:]
     vector_q = " ".join([_NEGATED_WORDS.sub(" ", q), *unseen]).strip()
     return ranking, vector_q
 
