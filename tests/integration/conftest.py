@@ -146,3 +146,13 @@ def stack(tmp_path, redis_base) -> Iterator[Stack]:
     finally:
         result.stop()
         client.flushdb()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def category_embeddings_cached() -> None:
+    """Build the taxonomy's category embedding cache once, here, before any worker process starts: on a fresh
+    machine every worker would otherwise spend the first minute building it, racing the tests' deadlines."""
+    from extractor.local.category import get_category_index
+    from taxonomy import Taxonomy
+
+    get_category_index(Taxonomy.load())
