@@ -74,13 +74,6 @@ class DocumentCache:
                 # on them finds nothing and is relaxed, which is the right answer anyway.
                 self._docs.setdefault(store, {})[pid] = None
 
-    def clear(self) -> None:
-        with self._lock:
-            for state in (self._docs, self._vocab, self._groups, self._built_at):
-                state.clear()
-            self._loaded.clear()
-            self._stale.clear()
-
     def _rebuild(self, store: str) -> StoreVocabulary:
         if store in self._loaded:
             with self._lock:  # the sync thread inserts while we copy

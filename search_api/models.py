@@ -6,8 +6,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_QUERY_CHARS = 1000  # longer queries are cut, not refused: a pasted paragraph still searches
-
 
 class FilterSpec(BaseModel):
     """A filter a client sends back (e.g. `applied_filters` minus the one the shopper removed)."""

@@ -21,7 +21,7 @@ from search_api.models import (
 from search_api.query.conversation import merge_turn
 from search_api.query.fusion import rrf
 from search_api.query.models import AppliedFilter
-from search_api.query.parse import parse_query, to_filter
+from search_api.query.parse import cut_query, parse_query, to_filter
 from search_api.query.relax import relax_steps, relaxation_order
 from search_api.sessions import SessionState, new_session_id
 
@@ -46,7 +46,6 @@ class SearchConfig:
     lexical_weight: float = 1.0
     vector_weight: float = 1.0
     candidates: int = 100  # per retriever, before fusion
-    max_query_chars: int = 1000
 
 
 @dataclass
@@ -78,7 +77,7 @@ class SearchService:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         self.ensure_store(store)
-        q = request.q[: self.config.max_query_chars]
+        q = cut_query(request.q)  # the one limit: spans from the parser index this same text
         vocab = self.documents.vocabulary(store)
 
         session_id = request.session_id or new_session_id()
@@ -120,7 +119,7 @@ class SearchService:
     def rank(self, store: str, q: str, mode: str = "hybrid") -> list[str]:
         """Ranked product ids for one query with parsed filters and no session (evaluation)."""
         self.ensure_store(store)
-        q = q[: self.config.max_query_chars]
+        q = cut_query(q)
         parsed = parse_query(q, self.documents.vocabulary(store), self.taxonomy)
         filters, text = _soften(parsed.filters, parsed.text, q)
         ranked, _, _ = self._retrieve_relaxing(store, text, _without_price_words(q, filters), filters, parsed.sort,

@@ -15,7 +15,13 @@ import qdrant_edge as q
 
 from indexer.documents import IndexDocument, point_id
 from indexer.engines.types import EngineError, Hit
-from indexer.engines.vector.qdrant_filters import checked_points, edge_models, point_payload, scoped_filter
+from indexer.engines.vector.qdrant_filters import (
+    checked_points,
+    edge_models,
+    point_payload,
+    query_vector,
+    scoped_filter,
+)
 from indexer.filters import Filter
 
 UPSERT_BATCH = 512
@@ -112,9 +118,7 @@ class QdrantEdgeVectorEngine:
                limit: int = 10) -> list[Hit]:
         if limit <= 0:
             return []
-        if len(vector) != self.dim:
-            raise ValueError(f"query vector has {len(vector)} dims, expected {self.dim}")
-        request = q.QueryRequest(limit=limit, query=q.Query.Nearest([float(x) for x in vector]),
+        request = q.QueryRequest(limit=limit, query=q.Query.Nearest(query_vector(vector, self.dim)),
                                  filter=scoped_filter(store, filter, _MODELS),
                                  with_payload=q.PayloadSelector.Include(["product_id"]), with_vector=False)
         points = self._shard.query(request)

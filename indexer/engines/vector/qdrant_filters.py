@@ -31,6 +31,12 @@ def checked_points(docs: Sequence[IndexDocument], vectors: Sequence[Sequence[flo
     return out
 
 
+def query_vector(vector: Sequence[float], dim: int) -> list[float]:
+    if len(vector) != dim:
+        raise ValueError(f"query vector has {len(vector)} dims, expected {dim}")
+    return [float(x) for x in vector]
+
+
 def point_payload(doc: IndexDocument) -> dict[str, Any]:
     """The filterable payload: the same keyword values tantivy indexes (see engines/keywords.py)."""
     values = keyword_values(doc)

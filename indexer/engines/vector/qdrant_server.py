@@ -12,7 +12,13 @@ from qdrant_client import models as m
 
 from indexer.documents import IndexDocument, point_id
 from indexer.engines.types import EngineError, Hit
-from indexer.engines.vector.qdrant_filters import checked_points, client_models, point_payload, scoped_filter
+from indexer.engines.vector.qdrant_filters import (
+    checked_points,
+    client_models,
+    point_payload,
+    query_vector,
+    scoped_filter,
+)
 from indexer.filters import Filter
 
 DEFAULT_COLLECTION = "catalog_products"
@@ -109,10 +115,8 @@ class QdrantServerVectorEngine:
                limit: int = 10) -> list[Hit]:
         if limit <= 0:
             return []
-        if len(vector) != self.dim:
-            raise ValueError(f"query vector has {len(vector)} dims, expected {self.dim}")
         res = self._call("search", self._client.query_points, self.collection,
-                         query=[float(x) for x in vector], query_filter=scoped_filter(store, filter, _MODELS),
+                         query=query_vector(vector, self.dim), query_filter=scoped_filter(store, filter, _MODELS),
                          limit=limit, with_payload=["product_id"], with_vectors=False)
         return [Hit(product_id=p.payload["product_id"], score=float(p.score)) for p in res.points]
 
