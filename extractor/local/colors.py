@@ -2,9 +2,12 @@
 
 The product is separated from a plain studio background (pixels far from the border colour), skin is
 masked out (apparel is photographed on models), the remaining pixels are clustered with a small k-means
-in CIELAB, and each cluster is named by the nearest colour (CIEDE2000) of a fixed reference palette, the CSS
-named colours grouped into the taxonomy's basic `color__*` values (`extractor/data/color_palette.json`).
-Nothing here is fitted to a catalog's photos.
+in CIELAB, and each cluster is named by the nearest colour (CIEDE2000) of a fixed reference set: the XKCD
+colour-survey colours grouped into families by Stitch Fix's apparel `colornamer`
+(`extractor/data/color_names.json`). Neutrals are then split into black, gray and white by the lightness
+bands of the ISCC-NBS surface-colour names, because a black garment under studio light reads as the
+survey's "dark grey" on a screen. Nothing here is fitted to a catalog's photos: every rule and constant
+comes from the published source named next to it.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from PIL import Image
 
 from extractor.local.datafiles import load_data
 
-Region = Literal["top", "bottom", "full"]
+Region = Literal["top", "bottom", "shorts", "full"]
 WORK_SIDE = 96
 BACKGROUND_DELTA_E = 12.0  # a pixel this far (CIELAB) from the border colour is product, not backdrop
-# Where a top / a bottom sits on a photographed figure, from the eight-head canon of figure drawing
-# (chin at 1/8 of the height, hips at 4/8, knees at 6/8, feet at 8/8): a top spans chin to just below the
-# hips, a bottom the waist to the ankles.
-BANDS: dict[str, tuple[float, float]] = {"top": (1 / 8, 4.5 / 8), "bottom": (3.5 / 8, 7.5 / 8)}
+# Where a garment sits on a photographed figure, from the eight-head canon of figure drawing (chin at 1/8 of
+# the height, hips at 4/8, mid-thigh at 5/8, knees at 6/8, feet at 8/8): a top spans chin to just below the
+# hips, a bottom the waist to the ankles, shorts the waist to just below mid-thigh.
+BANDS: dict[str, tuple[float, float]] = {"top": (1 / 8, 4.5 / 8), "bottom": (3.5 / 8, 7.5 / 8),
+                                         "shorts": (3.5 / 8, 5.5 / 8)}
 
 
 @dataclass(frozen=True)
@@ -45,12 +49,17 @@ def _rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 
 
 def _skin_mask(rgb: np.ndarray) -> np.ndarray:
-    """Skin-tone pixels by the classic YCbCr box of Chai & Ngan (1999): 133 <= Cr <= 173, 77 <= Cb <= 127."""
+    """Skin-tone pixels by two classic rules at once: the YCbCr box of Chai & Ngan (1999), 133 <= Cr <= 173,
+    77 <= Cb <= 127, and the RGB rule of Kovac, Peer & Solina (2003). Each alone takes yellow (the box) or
+    orange (the RGB rule) fabric for skin; a pixel both call skin rarely is fabric."""
     r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
     y = 0.299 * r + 0.587 * g + 0.114 * b
     cr = (r - y) * 0.713 + 128
     cb = (b - y) * 0.564 + 128
-    return (cr >= 133) & (cr <= 173) & (cb >= 77) & (cb <= 127)
+    box = (cr >= 133) & (cr <= 173) & (cb >= 77) & (cb <= 127)
+    spread = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
+    kovac = (r > 95) & (g > 40) & (b > 20) & (spread > 15) & (np.abs(r - g) > 15) & (r > g) & (r > b)
+    return box & kovac
 
 
 def product_pixels(image: Image.Image, region: Region = "full") -> np.ndarray:
@@ -97,10 +106,24 @@ def _kmeans(points: np.ndarray, k: int, iters: int = 8) -> tuple[np.ndarray, np.
     return centres, np.bincount(labels, minlength=k)
 
 
+def _munsell_value_to_lightness(v: float) -> float:
+    """CIE L* of Munsell value v (luminance factor from the ASTM D1535 fifth-order polynomial)."""
+    y = 1.1914 * v - 0.22533 * v ** 2 + 0.23352 * v ** 3 - 0.020484 * v ** 4 + 0.00081939 * v ** 5
+    return 116 * (y / 100) ** (1 / 3) - 16
+
+
+# ISCC-NBS names (NBS Circular 553): a neutral is black below Munsell value 2.5, white above 8.5, gray
+# between; a red above value 6.5 is a pink.
+BLACK_BELOW_L = _munsell_value_to_lightness(2.5)  # about 25
+WHITE_ABOVE_L = _munsell_value_to_lightness(8.5)  # about 85
+PINK_ABOVE_L = _munsell_value_to_lightness(6.5)  # about 65
+NEUTRALS = ("Black", "Gray", "White")
+
+
 @lru_cache(maxsize=1)
 def _palette() -> tuple[np.ndarray, tuple[str, ...]]:
-    """CIELAB of the reference palette (CSS named colours) and the taxonomy colour name of each."""
-    rows = load_data("color_palette.json")["colors"]
+    """CIELAB of the reference colours and the taxonomy colour name of each."""
+    rows = load_data("color_names.json")["colors"]
     rgb = np.array([[int(r["hex"][i:i + 2], 16) for i in (1, 3, 5)] for r in rows], dtype=np.uint8)
     return _rgb_to_lab(rgb), tuple(r["value"] for r in rows)
 
@@ -136,10 +159,20 @@ def _ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
 
 
 def name_colors_lab(lab: np.ndarray) -> list[str]:
-    """Taxonomy colour names of (N, 3) CIELAB colours: the nearest reference colour (CIEDE2000)."""
+    """Taxonomy colour names of (N, 3) CIELAB colours: the nearest reference colour (CIEDE2000); a neutral
+    one is black, gray or white by its lightness, and a light red is pink."""
     ref, names = _palette()
-    dist = _ciede2000(np.asarray(lab, dtype=np.float64)[:, None, :], ref.astype(np.float64)[None, :, :])
-    return [names[int(i)] for i in dist.argmin(1)]
+    lab = np.asarray(lab, dtype=np.float64)
+    dist = _ciede2000(lab[:, None, :], ref.astype(np.float64)[None, :, :])
+    out = []
+    for lightness, i in zip(lab[:, 0], dist.argmin(1), strict=True):
+        name = names[int(i)]
+        if name in NEUTRALS:
+            name = "Black" if lightness < BLACK_BELOW_L else "White" if lightness > WHITE_ABOVE_L else "Gray"
+        elif name == "Red" and lightness > PINK_ABOVE_L:
+            name = "Pink"
+        out.append(name)
+    return out
 
 
 def name_color(rgb: tuple[float, float, float]) -> str:

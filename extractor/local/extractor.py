@@ -274,6 +274,8 @@ class LocalExtractor:
     def _region(full_name: str) -> colors_mod.Region:
         if "Clothing" not in full_name:
             return "full"
+        if "Shorts" in full_name:
+            return "shorts"
         if any(w in full_name for w in BOTTOM_WORDS):
             return "bottom"
         if any(w in full_name for w in TOP_WORDS):

@@ -8,7 +8,15 @@ from PIL import Image
 
 from extractor.datasets.magento import _shorthand_path, merchant_path
 from extractor.local.category import photo_vertical
-from extractor.local.colors import _ciede2000, _palette, name_color
+from extractor.local.colors import (
+    BLACK_BELOW_L,
+    PINK_ABOVE_L,
+    WHITE_ABOVE_L,
+    _ciede2000,
+    _palette,
+    _skin_mask,
+    name_color,
+)
 from extractor.local.text import category_query, expand_title
 from extractor.models import ProductInput
 
@@ -19,10 +27,24 @@ def test_palette_names_are_taxonomy_colors() -> None:
     handles = set(Taxonomy.load().attribute("color").value_handles)
     _, names = _palette()
     assert {"color__" + n.lower() for n in names} <= handles
-    for rgb, want in [((0, 0, 128), "Navy"), ((255, 165, 0), "Orange"), ((34, 139, 34), "Green"),
-                      ((128, 0, 128), "Purple"), ((255, 192, 203), "Pink"), ((255, 255, 0), "Yellow"),
-                      ((139, 69, 19), "Brown"), ((245, 245, 220), "Beige"), ((0, 0, 0), "Black")]:
+    for rgb, want in [((20, 30, 70), "Navy"), ((255, 165, 0), "Orange"), ((34, 139, 34), "Green"),
+                      ((128, 0, 128), "Purple"), ((255, 192, 203), "Pink"), ((200, 0, 0), "Red"),
+                      ((255, 255, 0), "Yellow"), ((139, 69, 19), "Brown"), ((210, 180, 140), "Beige"),
+                      ((0, 0, 0), "Black"), ((128, 128, 128), "Gray"), ((240, 240, 240), "White")]:
         assert name_color(rgb) == want, rgb
+
+
+def test_neutrals_follow_iscc_nbs_lightness_bands() -> None:
+    # A black garment under studio light is a dark gray on screen (L* about 20): black below Munsell value 2.5.
+    assert name_color((45, 45, 45)) == "Black"
+    assert name_color((75, 75, 75)) == "Gray"
+    assert name_color((222, 222, 222)) == "White"
+    assert 24 < BLACK_BELOW_L < 26 and 84 < WHITE_ABOVE_L < 86 and 64 < PINK_ABOVE_L < 66
+
+
+def test_skin_rule_spares_yellow_and_orange_fabric() -> None:
+    rgb = np.array([[[224, 172, 140], [235, 220, 120], [230, 120, 40], [60, 60, 200]]], dtype=np.uint8)
+    assert _skin_mask(rgb)[0].tolist() == [True, False, False, False]
 
 
 def test_ciede2000_reference_pair() -> None:
