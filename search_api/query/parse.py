@@ -697,15 +697,21 @@ def _select(cands: list[_Cand]) -> list[_Cand]:
 
 
 def _fuzzy(comp: _Compiled, norm: str, raw: str, i: int, s: int, e: int) -> _Cand | None:
-    if len(raw) < 5 or not raw.isalpha() or norm in comp.known_words:
+    low = raw.lower()
+    if len(raw) < 5 or not raw.isalpha() or norm in comp.known_words or low in comp.known_words:
         return None
     hits: dict[str, list[_Entry]] = {}
-    for k in _deletions(norm):
-        for word, entry in comp.fuzzy.get(k, ()):
-            if word != norm and _within_one_edit(norm, word):
-                bucket = hits.setdefault(word, [])
-                if entry not in bucket:
-                    bucket.append(entry)
+    # The word as typed first: names that stay plural ("shorts", "leggings") are indexed as written, and
+    # the singular of a misspelling ("shrots" -> "shrot") is two edits from them (and one from "short").
+    for form in dict.fromkeys((low, norm)):
+        for k in _deletions(form):
+            for word, entry in comp.fuzzy.get(k, ()):
+                if word != form and _within_one_edit(form, word):
+                    bucket = hits.setdefault(word, [])
+                    if entry not in bucket:
+                        bucket.append(entry)
+        if hits:
+            break
     if len(hits) != 1:
         return None  # nothing, or ambiguous ("shoes" -> shorts or shirts?): leave the word alone
     entries = next(iter(hits.values()))

@@ -237,3 +237,11 @@ def test_parse_without_taxonomy_uses_store_names(vocab):
 def test_parse_is_deterministic(vocab, taxonomy):
     q = "womens running shorts size M under $40 not black"
     assert parse_query(q, vocab, taxonomy) == parse_query(q, vocab, taxonomy)
+
+
+def test_misspelt_plural_name_is_corrected_as_typed(vocab, taxonomy):
+    # "shrots" singularizes to "shrot", one swap from the sleeve length "Short"; as typed it is one swap
+    # from the category name "Shorts", which the shopper meant.
+    parsed = parse_query("mens shrots", vocab, taxonomy)
+    assert f"category:{SHORTS}" in [f.id for f in parsed.filters]
+    assert not any(f.field == "attr.sleeve-length-type" for f in parsed.filters)
