@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -27,17 +29,37 @@ def open_catalog(settings: Settings | None = None) -> Iterator:
 def make_configured_extractor(settings: Settings | None = None, store: str | None = None):
     """The configured backend; for `local` with a store whose heads `catalog train` saved, with them."""
     from extractor.factory import make_extractor
-    from indexer.training import store_models_dir
 
     settings = settings or get_settings()
     extractor = make_extractor(settings.extractor_backend, url=settings.extractor_url,
                                model=settings.extractor_model, models_dir=settings.catalog_home / "models")
-    heads = store_models_dir(settings.catalog_home, store) if store else None
-    if heads is not None and settings.extractor_backend == "local" and any(heads.glob("v*")):
-        from extractor.local.train import load_heads
+    heads = store_heads_dir(settings, store)
+    return with_store_heads(extractor, heads) if heads is not None else extractor
 
-        extractor.store_head = load_heads(heads)
-    return extractor
+
+def store_heads_dir(settings: Settings, store: str | None) -> Path | None:
+    """The newest version folder of the store's trained heads, or None: no store, none trained yet, or a
+    backend that cannot use them (only `local` has heads)."""
+    if not store or settings.extractor_backend != "local":
+        return None
+    from extractor.local.train import latest_version_dir
+    from indexer.training import store_models_dir
+
+    return latest_version_dir(store_models_dir(settings.catalog_home, store))
+
+
+def with_store_heads(extractor, heads_dir: Path):
+    """A shallow copy of a local extractor that uses one store's heads. The copy shares the taxonomy and
+    the process-wide models, so a store costs only its heads' arrays, and the shared extractor stays plain
+    for the other stores."""
+    from extractor.local.train import load_heads
+
+    scoped = copy.copy(extractor)
+    scoped.store_head = load_heads(heads_dir)
+    # Extractions are kept per extractor version: with new heads, every product of the store is stale
+    # and the next `catalog index` (or worker) extracts it again.
+    scoped.version = f"{extractor.version}+heads.{heads_dir.name}"
+    return scoped
 
 
 EXTRACT_BATCH = 64

@@ -142,14 +142,21 @@ def _versions(out_dir: Path) -> list[int]:
     return [int(m.group(1)) for p in out_dir.iterdir() if p.is_dir() and (m := _VERSION_DIR.match(p.name))]
 
 
+def latest_version_dir(out_dir: Path) -> Path | None:
+    """The newest `v<N>` folder under a store's models dir, None before its first save. A save renames a
+    complete folder into place, so what this returns is always whole."""
+    versions = _versions(Path(out_dir))
+    return Path(out_dir) / f"v{max(versions)}" if versions else None
+
+
 def load_heads(path: Path) -> StoreHeads:
     """Heads from a version folder (`.../v3`) or the newest version under a store's models dir."""
     path = Path(path)
     if not (path / "meta.json").exists():
-        versions = _versions(path)
-        if not versions:
+        latest = latest_version_dir(path)
+        if latest is None:
             raise FileNotFoundError(f"no trained heads under {path}")
-        path = path / f"v{max(versions)}"
+        path = latest
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT or meta.get("features") != FEATURES:
         raise ValueError(f"heads at {path} are format {meta.get('format')}; retrain them")

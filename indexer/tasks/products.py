@@ -15,7 +15,8 @@ RETRY = {"autoretry_for": transient_errors(), "retry_backoff": True, "retry_back
 def extract_and_index(self, store: str, product_id: str) -> str:
     """Extract the product if its content changed (else skip); the engine owner indexes it from the log."""
     ctx = get_context()
-    result = extract_batch(ctx.catalog, ctx.extractor, store, [product_id], attempts=self.request.retries + 1,
+    result = extract_batch(ctx.catalog, ctx.extractor_for(store), store, [product_id],
+                           attempts=self.request.retries + 1,
                            final_attempt=self.request.retries >= self.max_retries)
     observe_batch(result, "realtime")
     return result.outcomes.get(product_id, "missing")

@@ -17,11 +17,17 @@ def _enqueue_chunk(chunk: ChunkSpec) -> None:
     reindex_chunk.apply_async(args=[chunk.model_dump()])
 
 
+def _job_extractor(ctx, job_id: str):
+    """The extractor for the job's store (with its trained heads, as `extract_and_index` uses)."""
+    job = ctx.catalog.get_job(job_id)
+    return ctx.extractor if job is None else ctx.extractor_for(job.store)
+
+
 @app.task(bind=True, **RETRY)
 def reindex_store(self, job_id: str) -> str | None:
     ctx = get_context()
     if is_eager():  # inline: a loop, not one nested call per chunk
-        job = run_inline(ctx.catalog, ctx.extractor, job_id, chunk_size=ctx.settings.reindex_chunk_size)
+        job = run_inline(ctx.catalog, _job_extractor(ctx, job_id), job_id, chunk_size=ctx.settings.reindex_chunk_size)
         return None if job is None else job.state
     first = begin_reindex(ctx.catalog, job_id, chunk_size=ctx.settings.reindex_chunk_size)
     if first is not None:
@@ -32,7 +38,8 @@ def reindex_store(self, job_id: str) -> str | None:
 @app.task(bind=True, **RETRY)
 def reindex_chunk(self, chunk: dict) -> str | None:
     ctx = get_context()
-    job = run_chunk(ctx.catalog, ctx.extractor, ChunkSpec.model_validate(chunk), enqueue=_enqueue_chunk,
+    spec = ChunkSpec.model_validate(chunk)
+    job = run_chunk(ctx.catalog, _job_extractor(ctx, spec.job_id), spec, enqueue=_enqueue_chunk,
                     attempts=self.request.retries + 1, final_attempt=self.request.retries >= self.max_retries,
                     on_batch=lambda result: observe_batch(result, "reindex"))
     return None if job is None else job.state
