@@ -29,6 +29,7 @@ BACKGROUND_DELTA_E = 12.0  # a pixel this far (CIELAB) from the border colour is
 # hips, a bottom the waist to the ankles, shorts the waist to just below mid-thigh.
 BANDS: dict[str, tuple[float, float]] = {"top": (1 / 8, 4.5 / 8), "bottom": (3.5 / 8, 7.5 / 8),
                                          "shorts": (3.5 / 8, 5.5 / 8)}
+WAIST = 3.5 / 8
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,11 @@ def product_pixels(image: Image.Image, region: Region = "full") -> np.ndarray:
         return rgb.reshape(-1, 3)
     if region != "full":
         y0, y1 = ys.min(), ys.max() + 1
+        # The box spans the figure from `top` (in canon units) to the feet. A figure cut by the photo's top
+        # edge is a bottom shot from the waist down, the crop product photographers use for bottoms.
+        top = WAIST if region in ("bottom", "shorts") and fg[0].any() else 0.0
+        lo, hi = ((max(b, top) - top) / (1 - top) for b in BANDS[region])
         span = y1 - y0
-        lo, hi = BANDS[region]
         band = np.zeros_like(fg)
         band[int(y0 + lo * span):int(y0 + hi * span)] = True
         if (fg & band).sum() > 0.2 * fg.sum():

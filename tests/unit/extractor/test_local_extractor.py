@@ -41,6 +41,23 @@ def test_colors_from_pixels() -> None:
     assert name_color((128, 128, 128)) == "Gray"
 
 
+def _waist_down(shorts: tuple[int, int, int]) -> Image.Image:
+    """A bottom shot from the waist down: the figure is cut by the top edge, short shorts, long bare legs
+    in a skin tone that sits just outside the skin rules (shaded skin), shoes at the bottom."""
+    image = Image.new("RGB", (300, 400), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([90, 0, 210, 110], fill=shorts)
+    draw.rectangle([95, 110, 145, 360], fill=(150, 100, 85))
+    draw.rectangle([155, 110, 205, 360], fill=(150, 100, 85))
+    draw.rectangle([85, 360, 215, 390], fill=(240, 240, 240))
+    return image
+
+
+def test_a_figure_cut_at_the_waist_finds_the_shorts_at_the_top() -> None:
+    # Full-figure bands would look at the knees here; the cut tells the shot starts at the waist.
+    assert dominant_colors(_waist_down((30, 60, 200)), "shorts")[0].name == "Blue"
+    assert dominant_colors(_waist_down((20, 140, 60)), "bottom")[0].name == "Green"
+
 def test_quality_notes() -> None:
     small = _shirt((200, 20, 20), size=120)
     issues = {n.issue for n in image_notes(0, small, small.size, [])}
