@@ -26,6 +26,9 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "size": ("size", "shoe-size", "accessory-size"),
     "age-group": ("age-group",),
 }
+# Taxonomy.match_value scores a whole-string match (name, derived form, synonym) at 0.95 or more; a value
+# found inside a longer string scores conf * (0.5 + 0.5 * coverage), below that for short strings.
+CONF_EXACT = 0.95
 OA_MINE_ATTRIBUTES = {"Color": "color", "Gender": "target-gender", "Material": "material", "Size": "size",
                       "Age": "age-group"}
 
@@ -40,13 +43,22 @@ def _predicted(extraction: Extraction, family: str) -> set[str]:
 
 
 def _gold_values(taxonomy: Taxonomy, family: str, texts: Iterable[str]) -> set[str]:
+    """Each gold string as one value of the family: the first attribute (family order) that names the whole
+    string, else the attribute whose value covers most of it. ("7.5 M US" is shoe size 7.5, not the M of
+    `size` that a first-attribute-with-any-match rule would take.)"""
     out: set[str] = set()
     for text in texts:
-        for handle in FAMILIES[family]:
+        partial: list[tuple[float, int, str]] = []
+        for rank, handle in enumerate(FAMILIES[family]):
             matches = taxonomy.match_value(handle, text)
-            if matches:
-                out.add(_suffix(matches[0].value_handle))
+            if not matches:
+                continue
+            if matches[0].confidence >= CONF_EXACT:
+                partial = [(0.0, rank, matches[0].value_handle)]
                 break
+            partial.append((-matches[0].confidence, rank, matches[0].value_handle))
+        if partial:
+            out.add(_suffix(min(partial)[2]))
     return out
 
 

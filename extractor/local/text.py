@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from extractor.local.datafiles import load_data
+from extractor.local.sizes import SIZE_ATTRIBUTES, find_sizes
 from extractor.models import ProductInput
 from taxonomy import Taxonomy
 
@@ -63,12 +64,20 @@ def find_text_values(taxonomy: Taxonomy, product: ProductInput) -> list[ValueHit
     merchant_path = (product.merchant_category or "").replace("/", " / ")
     fields = [(product.title, 1.0), (" ".join(product.tags), 0.9), (merchant_path, 0.9),
               (clean_text(product.description), 0.75)]
-    for text, weight in fields:
+    for n, (text, weight) in enumerate(fields):
         if not text.strip():
             continue
-        for found in taxonomy.find_values(clean_text(text)):
+        text = clean_text(text)
+        for found in taxonomy.find_values(text):
+            if found.attribute_handle in SIZE_ATTRIBUTES:
+                continue  # sizes come from find_sizes: the finder reads "2X Concentrated" as XXL
             hits.append(ValueHit(found.attribute_handle, found.value_handle, found.value_id, found.name,
                                  round(found.confidence * weight, 4), "text"))
+        # The title's list items ("..., Navy, Medium", "..., 8.5 M US") name the variant's size; other fields
+        # only count sizes that say so on their own ("size M", "XL", "One Size").
+        for size in find_sizes(taxonomy, text, title=n == 0):
+            hits.append(ValueHit(size.attribute, size.value, size.value_id, size.name,
+                                 round(size.confidence * weight, 4), "text"))
     return hits
 
 
