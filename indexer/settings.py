@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     )
     extractor_url: str | None = Field(default=None, validation_alias="EXTRACTOR_URL")
     extractor_model: str | None = Field(default=None, validation_alias="EXTRACTOR_MODEL")
+    # Query understanding (search issue): the deterministic rules, or an LLM on an OpenAI-compatible server
+    # (URL and model default to the extractor's) that falls back to the rules on any failure.
+    query_parser: Literal["rules", "llm"] = Field(default="rules", validation_alias="QUERY_PARSER")
+    query_parser_url: str | None = Field(default=None, validation_alias="QUERY_PARSER_URL")
+    query_parser_model: str | None = Field(default=None, validation_alias="QUERY_PARSER_MODEL")
+    # On the shopper's real-time path: one attempt, then the rules answer.
+    query_parser_timeout_s: float = Field(default=1.5, gt=0, le=30, validation_alias="QUERY_PARSER_TIMEOUT")
     catalog_admin_key: str | None = Field(default=None, validation_alias="CATALOG_ADMIN_KEY")
     # Queued pipeline (issue 6). A message a dead worker held is redelivered after the visibility timeout;
     # a running job with no progress for `job_stale_after_s` is resumed by any worker's periodic check.

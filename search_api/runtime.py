@@ -64,6 +64,7 @@ class Runtime:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.search.close()
         self.engines.close()
         self.catalog.close()
 
@@ -74,6 +75,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     from indexer.store import CatalogStore
     from indexer.sync import IndexSync
     from search_api.documents import DocumentCache
+    from search_api.query.parsers import make_query_parser
     from search_api.service import SearchService
     from search_api.sessions import make_session_store
     from taxonomy import Taxonomy
@@ -93,7 +95,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     documents = DocumentCache(sync.document, lambda store: map(sync.build, catalog.iter_products(store)))
     sync.add_listener(documents.indexed)
     search = SearchService(engines.lexical, engines.vector, embedder, taxonomy, documents,
-                           make_session_store(settings.session_redis_url))
+                           make_session_store(settings.session_redis_url), parser=make_query_parser(settings))
     return Runtime(settings=settings, catalog=catalog, engines=engines, taxonomy=taxonomy, embedder=embedder,
                    sync=sync, search=search, documents=documents, _stop=threading.Event())
 

@@ -21,7 +21,8 @@ from search_api.models import (
 from search_api.query.conversation import merge_turn
 from search_api.query.fusion import rrf
 from search_api.query.models import AppliedFilter
-from search_api.query.parse import cut_query, parse_query, to_filter
+from search_api.query.parse import cut_query, to_filter
+from search_api.query.parsers import QueryParser, RulesQueryParser
 from search_api.query.relax import relax_steps, relaxation_order
 from search_api.sessions import SessionState, new_session_id
 
@@ -58,7 +59,7 @@ class Ranked:
 
 class SearchService:
     def __init__(self, lexical, vector, embedder, taxonomy, documents: DocumentCache, sessions,
-                 config: SearchConfig | None = None) -> None:
+                 config: SearchConfig | None = None, parser: QueryParser | None = None) -> None:
         self.lexical = lexical
         self.vector = vector
         self.embedder = embedder
@@ -66,8 +67,13 @@ class SearchService:
         self.documents = documents
         self.sessions = sessions
         self.config = config or SearchConfig()
+        # The one place queries are read (search and rank): the rules unless QUERY_PARSER says otherwise.
+        self.parser: QueryParser = parser or RulesQueryParser()
 
     # --- public -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.parser.close()
 
     def ensure_store(self, store: str) -> None:
         if store not in self.lexical.stores():
@@ -83,7 +89,7 @@ class SearchService:
         session_id = request.session_id or new_session_id()
         # A session is bound to its store: another store's session id starts afresh.
         state = self.sessions.get(session_id, store) if request.session_id else None
-        parsed = parse_query(q, vocab, self.taxonomy)
+        parsed = self.parser.parse(store, q, vocab, self.taxonomy)
         if state is not None:
             filters, text, sort = merge_turn(state.filters, parsed, q, previous_text=state.text,
                                              previous_sort=state.sort)
@@ -120,7 +126,7 @@ class SearchService:
         """Ranked product ids for one query with parsed filters and no session (evaluation)."""
         self.ensure_store(store)
         q = cut_query(q)
-        parsed = parse_query(q, self.documents.vocabulary(store), self.taxonomy)
+        parsed = self.parser.parse(store, q, self.documents.vocabulary(store), self.taxonomy)
         filters, text = _soften(parsed.filters, parsed.text, q)
         ranked, _, _ = self._retrieve_relaxing(store, text, _without_price_words(q, filters), filters, parsed.sort,
                                                mode, {})
