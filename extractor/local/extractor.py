@@ -77,7 +77,7 @@ class _Work:
 
 class LocalExtractor:
     name = "local"
-    version = "2"
+    version = "3"  # 3: colour names (colornamer, ISCC-NBS), cropped-figure bands, sizes from text
 
     def __init__(self, models_dir: Path | None = None, ocr: bool = False, safety: bool = True,
                  store_head: Any = None) -> None:
