@@ -10,7 +10,7 @@ from search_api.evaluate import evaluate_relevance
 
 QUERIES = Path(__file__).parent / "queries.jsonl"
 HYBRID_FLOOR = 0.86
-# The issue asks for +0.05; measured is +0.022 (hybrid 0.874, lexical 0.852, vector 0.853). The lexical-only
+# The issue asks for +0.05; measured is +0.023 (hybrid 0.875, lexical 0.852, vector 0.853). The lexical-only
 # baseline here shares the whole query understanding (filters, category groups, category words, spelling)
 # and differs only in retrieval; even picking the best of the three modes for each query would score only
 # 0.895, so fusing these two retrievers leaves little room. This floor holds what is measured; see the
