@@ -90,6 +90,10 @@ def _batched(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[i:i + size]
 
 
+# held_out: the products a store head never trains on; other: the rest; all: both.
+SPLITS = ("held_out", "other", "all")
+
+
 def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, split: str = "held_out",
                      batch_size: int = 32, merchant_data: bool = True) -> dict[str, Any]:
     """`merchant_data=False` hides the merchant's category path and product type (the listing-time case:
@@ -101,8 +105,10 @@ def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, spl
     folder = Path(folder) if folder else _default_magento()
     taxonomy = Taxonomy.load()
     gold = load(folder)
-    if split == "held_out":
-        gold = [g for g in gold if is_held_out(g.sku)]
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    if split != "all":
+        gold = [g for g in gold if is_held_out(g.sku) == (split == "held_out")]
     if not merchant_data:
         for g in gold:
             g.product = g.product.model_copy(update={"merchant_category": None, "product_type": ""})

@@ -123,7 +123,8 @@ def eval_relevance(store: str = typer.Option(..., "--store", "-s"),
 
 @eval_app.command("extraction")
 def eval_extraction(dataset: str = typer.Option(..., "--dataset", "-d", help="magento | oa-mine | PATH"),
-                    as_json: bool = typer.Option(False, "--json")) -> None:
+                    as_json: bool = typer.Option(False, "--json"),
+                    split: str = typer.Option("held_out", help="magento only: held_out | other | all")) -> None:
     """Per-attribute precision, recall, F1 of the extractor against gold labels."""
     from extractor.evaluate import evaluate, format_table
     from indexer.runtime import make_configured_extractor
@@ -131,7 +132,8 @@ def eval_extraction(dataset: str = typer.Option(..., "--dataset", "-d", help="ma
     path = Path(dataset) if Path(dataset).exists() else None
     name = "oa-mine" if path is not None and path.suffix == ".jsonl" else ("magento" if path else dataset)
     try:
-        result = evaluate(name, make_configured_extractor(), path=path)
+        extra = {"split": split} if name == "magento" else {}
+        result = evaluate(name, make_configured_extractor(), path=path, **extra)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     typer.echo(json.dumps(result, indent=2) if as_json else format_table(result))
