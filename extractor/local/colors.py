@@ -6,8 +6,9 @@ in CIELAB, and each cluster is named by the nearest colour (CIEDE2000) of a fixe
 colour-survey colours grouped into families by Stitch Fix's apparel `colornamer`
 (`extractor/data/color_names.json`). Neutrals are then split into black, gray and white by the lightness
 bands of the ISCC-NBS surface-colour names, because a black garment under studio light reads as the
-survey's "dark grey" on a screen. Nothing here is fitted to a catalog's photos: every rule and constant
-comes from the published source named next to it.
+survey's "dark grey" on a screen. Nothing here is fitted to a catalog's photos: each rule and constant
+names its source beside it (a published standard, the figure-drawing canon, or the waist-down crop of
+product photography).
 """
 
 from __future__ import annotations
