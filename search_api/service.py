@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from indexer.engines.types import Hits
 from indexer.filters import Eq, Not, Range, and_all
 from search_api.documents import DocumentCache
 from search_api.models import (
@@ -156,6 +157,7 @@ class SearchService:
 
     def _retrieve(self, store, text, q, filters, sort, mode, timings) -> Ranked:
         flt = and_all([NOT_FLAGGED, to_filter(self._widen_categories(store, filters))])
+        filters_only = not text.strip()
         text, q = _with_category_words(text, q, filters, self.documents.vocabulary(store))
         n = self.config.candidates
         t = time.perf_counter()
@@ -163,6 +165,8 @@ class SearchService:
         use_vector = mode in ("hybrid", "vector") and bool(q.strip())
         lexical = self.lexical.search(store, text if use_lexical else "", flt, limit=n, sort=sort) \
             if (use_lexical or not use_vector) else None
+        if lexical is not None and use_lexical and filters_only and text.strip() and sort is None:
+            lexical = self._then_browse(store, lexical, flt, n)
         timings["lexical"] = _ms(t)
         if sort is not None or not use_vector:
             hits = lexical.hits if lexical else []
@@ -186,6 +190,14 @@ class SearchService:
         fused = rrf({"lexical": [h.product_id for h in lexical.hits],
                      "vector": [h.product_id for h in vector_hits]}, k=self.config.rrf_k, weights=weights)
         return Ranked([pid for pid, _ in fused], dict(fused), max(lexical.total, len(fused)), lexical.total)
+
+    def _then_browse(self, store, lexical, flt, n):
+        """Every word of the query became a filter, so the filters are the match: the products that do not
+        spell out the category's name (the ranking words) follow the ones that do, instead of going missing."""
+        browse = self.lexical.search(store, "", flt, limit=n)
+        seen = {h.product_id for h in lexical.hits}
+        hits = [*lexical.hits, *(h for h in browse.hits if h.product_id not in seen)]
+        return Hits(total=max(lexical.total, browse.total), hits=hits)
 
     def _widen_categories(self, store: str, filters: list[AppliedFilter]) -> list[AppliedFilter]:
         """A positive category filter also admits the categories the merchant files with it."""

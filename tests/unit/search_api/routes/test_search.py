@@ -45,6 +45,20 @@ def test_empty_query_browses_everything_with_facets(client):
     assert counts["aa"] >= counts.get("aa-1", 0)  # rolled up the tree
 
 
+def test_a_query_made_only_of_filters_finds_every_product_they_admit(client):
+    # "yoga pants under $40": the category and the price take every word, so the filters are the match.
+    # Products filed under the category without its name in their text count too, in every mode.
+    found = {}
+    for mode in ("lexical", "vector", "hybrid"):
+        body = search(client, "yoga pants under $40", mode=mode, limit=100)
+        assert body["query_text"] == "" and body["relaxed_filters"] == []
+        assert "price:lte:40" in {f["id"] for f in body["applied_filters"]}
+        found[mode] = [r["product_id"] for r in body["results"]]
+        assert len(found[mode]) == body["total"]
+    assert len(found["lexical"]) >= 3
+    assert set(found["lexical"]) == set(found["vector"]) == set(found["hybrid"])
+
+
 def test_color_facet_is_disjunctive(client):
     plain = search(client, "hoodie")
     black = search(client, "black hoodie")
