@@ -13,14 +13,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.required import service_missing
+
 PG_BASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _unavailable(reason: str) -> None:
-    message = f"PostgreSQL not reachable at {PG_BASE_URL}: {reason}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " (required under CI=true)")
-    pytest.skip(message)
+    service_missing(f"PostgreSQL not reachable at {PG_BASE_URL}: {reason}")
 
 
 @pytest.fixture

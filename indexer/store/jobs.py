@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Row, case, func, insert, select, update
 
@@ -83,17 +84,16 @@ class JobsMixin(StoreBase):
 
     def stale_running_jobs(self, older_than_s: float) -> list[Job]:
         """Running jobs whose last sign of life (heartbeat, else start) is older than `older_than_s`."""
-        cutoff = utcnow() - timedelta(seconds=older_than_s)
-        last_seen = case((J.c.heartbeat_at.is_not(None), J.c.heartbeat_at), else_=J.c.started_at)
-        query = select(J).where(J.c.state == "running", last_seen < cutoff).order_by(J.c.created_at)
-        with self._read() as conn:
-            return [_job(r) for r in conn.execute(query)]
+        return self._stale_jobs("running", J.c.started_at, older_than_s)
 
     def stale_queued_jobs(self, older_than_s: float) -> list[Job]:
         """Jobs still `queued` (never started) with no sign of life for `older_than_s`: their message was lost."""
+        return self._stale_jobs("queued", J.c.created_at, older_than_s)
+
+    def _stale_jobs(self, state: str, born: Any, older_than_s: float) -> list[Job]:
         cutoff = utcnow() - timedelta(seconds=older_than_s)
-        last_seen = case((J.c.heartbeat_at.is_not(None), J.c.heartbeat_at), else_=J.c.created_at)
-        query = select(J).where(J.c.state == "queued", last_seen < cutoff).order_by(J.c.created_at)
+        last_seen = case((J.c.heartbeat_at.is_not(None), J.c.heartbeat_at), else_=born)
+        query = select(J).where(J.c.state == state, last_seen < cutoff).order_by(J.c.created_at)
         with self._read() as conn:
             return [_job(r) for r in conn.execute(query)]
 

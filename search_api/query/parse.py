@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from indexer.engines.types import Sort
 from indexer.filters import Eq, Filter, In, Not, Range, and_all
-from search_api.query.models import AppliedFilter, ParsedQuery, price_label
+from search_api.query.models import AppliedFilter, FilterSource, ParsedQuery, price_label
 from search_api.query.vocabulary import StoreVocabulary
 from taxonomy.matcher import PhraseMatcher
 from taxonomy.text import normalize_phrase, normalize_token, tokenize
@@ -172,7 +172,7 @@ def attribute_filter(
     negated: bool = False,
     span: tuple[int, int] | None = None,
     confidence: float = 1.0,
-    source: Literal["parsed", "explicit", "session"] = "parsed",
+    source: FilterSource = "parsed",
 ) -> AppliedFilter:
     label = f"Not {name}" if negated else f"{attribute_name or handle.replace('-', ' ').capitalize()}: {name}"
     return AppliedFilter(
@@ -194,7 +194,7 @@ def category_filter(
     negated: bool = False,
     span: tuple[int, int] | None = None,
     confidence: float = 1.0,
-    source: Literal["parsed", "explicit", "session"] = "parsed",
+    source: FilterSource = "parsed",
 ) -> AppliedFilter:
     label = f"Not {name}" if negated else f"Category: {name}"
     return AppliedFilter(
@@ -215,7 +215,7 @@ def price_filter(
     *,
     span: tuple[int, int] | None = None,
     confidence: float = 1.0,
-    source: Literal["parsed", "explicit", "session"] = "parsed",
+    source: FilterSource = "parsed",
 ) -> AppliedFilter:
     return AppliedFilter(
         field="price",

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.required import service_missing
+
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = Path(sys.executable).with_name("catalog")
 
@@ -59,10 +61,7 @@ def redis_base() -> Iterator[str]:
             proc.terminate()
             proc.wait(10)
         return
-    message = "no Redis reachable and no redis-server to start"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " (required under CI=true)")
-    pytest.skip(message)
+    service_missing("no Redis reachable and no redis-server to start")
 
 
 class Stack:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-# tests/ is not a package; make `tests.stubs` importable however pytest was started.
-ROOT = Path(__file__).resolve().parents[4]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from taxonomy import Taxonomy  # noqa: E402
-from tests.stubs.openai_stub import OpenAIStub  # noqa: E402
+from taxonomy import Taxonomy
+from tests.stubs.openai_stub import OpenAIStub
 
 HOODIE = "aa-1-13-13"  # Apparel & Accessories > Clothing > Clothing Tops > Hoodies
 

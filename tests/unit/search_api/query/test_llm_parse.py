@@ -5,37 +5,30 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 from vocab_fixture import HOODIES
 
-# tests/ is not a package; make `tests.stubs` importable however pytest was started.
-ROOT = Path(__file__).resolve().parents[4]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from extractor.vlm.openai_client import OpenAIChatClient  # noqa: E402
-from indexer.engines.types import Hit, Hits, Sort  # noqa: E402
-from indexer.settings import Settings  # noqa: E402
-from search_api.models import SearchRequest  # noqa: E402
-from search_api.query.llm_parse import LLMQueryParser  # noqa: E402
-from search_api.query.llm_schema import (  # noqa: E402
+from extractor.vlm.openai_client import OpenAIChatClient
+from indexer.engines.types import Hit, Hits, Sort
+from indexer.settings import Settings
+from search_api.models import SearchRequest
+from search_api.query.llm_parse import LLMQueryParser
+from search_api.query.llm_schema import (
     CONF_LLM,
     SCHEMA_NAME,
     query_schema,
     without_enums,
 )
-from search_api.query.parse import parse_query  # noqa: E402
-from search_api.query.parsers import RulesQueryParser, make_query_parser  # noqa: E402
-from search_api.query.vocabulary import StoreVocabulary  # noqa: E402
-from search_api.service import SearchService  # noqa: E402
-from search_api.sessions import make_session_store  # noqa: E402
-from tests.stubs.openai_stub import OpenAIStub, Reply  # noqa: E402
+from search_api.query.parse import parse_query
+from search_api.query.parsers import RulesQueryParser, make_query_parser
+from search_api.query.vocabulary import StoreVocabulary
+from search_api.service import SearchService
+from search_api.sessions import make_session_store
+from tests.stubs.openai_stub import OpenAIStub, Reply
 
 QUERY = "black hoodie for men under $60, not cotton"
 
