@@ -94,27 +94,50 @@ def _batched(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 SPLITS = ("held_out", "other", "all")
 
 
-def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, split: str = "held_out",
-                     batch_size: int = 32, merchant_data: bool = True) -> dict[str, Any]:
-    """`merchant_data=False` hides the merchant's category path and product type (the listing-time case:
-    title, description and photo only)."""
-    from extractor.datasets.magento import is_held_out, load
-    from extractor.local.colors import dominant_colors
+def _extract_all(extractor: Extractor, gold: Sequence[Any], batch_size: int) -> list[Extraction]:
+    out: list[Extraction] = []
+    for chunk in _batched(gold, batch_size):
+        out.extend(extractor.extract([g.product for g in chunk]))
+    return out
+
+
+def _color_labels(gold: Sequence[Any], extractions: Sequence[Extraction]) -> list[Any]:
+    """Per product, its variant photos with their gold colour (reviewed Magento -> taxonomy table), placed
+    by the extracted category as `catalog train` places them when the merchant gives no taxonomy id."""
+    from extractor.local.colors import region_for
     from extractor.local.datafiles import load_data
+    from extractor.local.train import ColorPhoto, StoreLabels
+
+    table = load_data("magento_categories.json")["colors"]
+    out = []
+    for g, ex in zip(gold, extractions, strict=True):
+        region = region_for(ex.category.full_name if ex.category else "")
+        out.append(StoreLabels(color_photos=[ColorPhoto(path, table[color], region)
+                                             for path, color in g.variant_photos if table.get(color)]))
+    return out
+
+
+def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, split: str = "held_out",
+                     batch_size: int = 32, merchant_data: bool = True, color_head: bool = False) -> dict[str, Any]:
+    """`merchant_data=False` hides the merchant's category path and product type (the listing-time case:
+    title, description and photo only). `color_head=True` reads colours as a store does after `catalog
+    train`: a colour head fitted on the variant photos of the other split's products (never on the
+    products it is scored on)."""
+    from extractor.datasets.magento import is_held_out, load
+    from extractor.local.train import color_feature_rows, fit_color_head, read_color_photos
 
     folder = Path(folder) if folder else _default_magento()
     taxonomy = Taxonomy.load()
-    gold = load(folder)
+    everything = load(folder)
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
-    if split != "all":
-        gold = [g for g in gold if is_held_out(g.sku) == (split == "held_out")]
+    if color_head and split == "all":
+        raise ValueError("a colour head needs products to train on outside the split: use held_out or other")
+    gold = everything if split == "all" else [g for g in everything if is_held_out(g.sku) == (split == "held_out")]
     if not merchant_data:
         for g in gold:
             g.product = g.product.model_copy(update={"merchant_category": None, "product_type": ""})
-    extractions: list[Extraction] = []
-    for chunk in _batched(gold, batch_size):
-        extractions.extend(extractor.extract([g.product for g in chunk]))
+    extractions = _extract_all(extractor, gold, batch_size)
     exact = ancestor = 0
     per_attr = {name: _PRF() for name in ("target-gender", "material", "pattern")}
     for g, ex in zip(gold, extractions, strict=True):
@@ -128,30 +151,29 @@ def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, spl
         per_attr["target-gender"].add(_predicted(ex, "target-gender"), gender_gold)
         per_attr["material"].add(_predicted(ex, "material"), _gold_values(taxonomy, "material", g.material))
         per_attr["pattern"].add(_predicted(ex, "pattern"), _gold_values(taxonomy, "pattern", g.pattern))
-    # Colour from pixels alone, on each variant photo the CSV ties to a variant colour.
-    colors_table = load_data("magento_categories.json")["colors"]
-    color_ok = color_n = 0
-    from extractor.images import load_image
-    from extractor.local.extractor import DRAFT, LocalExtractor
-
-    for g, ex in zip(gold, extractions, strict=True):
-        region = LocalExtractor._region(ex.category.full_name if ex.category else "")
-        for path, color in g.variant_photos:
-            want = colors_table.get(color)
-            if not want:
-                continue
-            try:
-                guesses = dominant_colors(load_image(path, draft_size=DRAFT), region)
-            except Exception:
-                guesses = []
-            color_n += 1
-            color_ok += bool(guesses) and guesses[0].handle == want
+    # Colour from pixels alone, on each variant photo the CSV ties to a variant colour; an unreadable
+    # photo counts as a miss.
+    labels = _color_labels(gold, extractions)
+    color_n = sum(len(lab.color_photos) for lab in labels)
+    labels, readings = read_color_photos(labels)
+    head, trained_on = None, None
+    if color_head:
+        others = [g for g in everything if is_held_out(g.sku) != (split == "held_out")]
+        train_labels, train_readings = read_color_photos(_color_labels(others, _extract_all(extractor, others,
+                                                                                             batch_size)))
+        head = fit_color_head(color_feature_rows(train_readings),
+                              [photo.value for lab in train_labels for photo in lab.color_photos])
+        trained_on = len(train_readings)
+    wanted = [photo.value for lab in labels for photo in lab.color_photos]
+    guesses = [head.guesses(r, taxonomy) if head else r.guesses for r in readings]
+    color_ok = sum(bool(gs) and gs[0].handle == want for gs, want in zip(guesses, wanted, strict=True))
     n = len(gold)
     return {
         "dataset": "magento", "split": split, "merchant_data": merchant_data, "products": n,
         "category_accuracy": _round(exact / n) if n else None,
         "category_ancestor_accuracy": _round(ancestor / n) if n else None,
         "color_accuracy": _round(color_ok / color_n) if color_n else None, "color_photos": color_n,
+        "color_head_trained_on": trained_on,
         "attributes": {k: v.report() for k, v in per_attr.items()},
     }
 
@@ -206,6 +228,8 @@ def format_table(result: dict[str, Any]) -> str:
     lines = [f"dataset {result['dataset']}: {result['products']} products"]
     for key in ("category_accuracy", "category_ancestor_accuracy", "color_accuracy"):
         lines.append(f"  {key:<28}{num(result.get(key))}")
+    if result.get("color_head_trained_on") is not None:
+        lines.append(f"  {'  store colour head':<28}fitted on {result['color_head_trained_on']} photos of the other split")
     lines.append(f"  {'attribute':<28}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
     for handle, row in result.get("attributes", {}).items():
         lines.append(f"  {handle:<28}{num(row.get('precision')):>10}{num(row.get('recall')):>10}"

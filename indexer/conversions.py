@@ -72,6 +72,19 @@ def merchant_attribute_values(product: Product, taxonomy) -> list[AttributeValue
     return list(out.values())
 
 
+def variant_color_photos(product: Product, taxonomy) -> list[tuple[str, str]]:
+    """(image, taxonomy colour value handle) for each variant photo whose colour the merchant named in a
+    taxonomy colour, one per image."""
+    out: dict[str, str] = {}
+    for variant in product.variants:
+        color = next((v for k, v in variant.options.items() if slug(k) in ("color", "colour") and v.strip()), None)
+        if variant.image and color and variant.image not in out:
+            mapped = _map_value(taxonomy, ATTRIBUTE_ALIASES["color"], color.strip())
+            if mapped.value in taxonomy.values:
+                out[variant.image] = mapped.value
+    return list(out.items())
+
+
 def _map_value(taxonomy, handles: tuple[str, ...], value: str) -> AttributeValue:
     for handle in handles:
         try:

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 STORE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -17,6 +17,9 @@ class Variant(BaseModel):
     sku: str
     options: dict[str, str] = Field(default_factory=dict)  # e.g. {"color": "Black", "size": "XS"}
     price: float | None = None
+    # The photo of this variant, one of the product's images (Shopify's "Variant Image"). A variant photo
+    # whose colour option the merchant named is what a store's colour head learns from (`catalog train`).
+    image: str | None = None
 
 
 class Product(BaseModel):
@@ -50,6 +53,13 @@ class Product(BaseModel):
         if not STORE_RE.match(value):
             raise ValueError("store must be 1-64 chars of lowercase letters, digits, '-' or '_'")
         return value
+
+    @model_validator(mode="after")
+    def _variant_images_are_product_images(self) -> Product:
+        strays = [v.sku for v in self.variants if v.image is not None and v.image not in self.images]
+        if strays:
+            raise ValueError(f"variant image of {', '.join(strays[:3])} is not one of the product's images")
+        return self
 
     def content_hash(self) -> str:
         """Hash of everything the extractor and the indexes read; unchanged hash means no work."""

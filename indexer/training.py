@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer.conversions import extraction_input, merchant_attribute_values
+from extractor.local.colors import region_for
+from indexer.conversions import extraction_input, merchant_attribute_values, variant_color_photos
 
 
 def store_models_dir(catalog_home: Path, store: str) -> Path:
     return catalog_home / "models" / "stores" / store
 
 
-def merchant_labels(product, taxonomy) -> dict:
-    """What the merchant said, in taxonomy terms: a taxonomy category id if given, and attribute values
-    that map onto the taxonomy (store-specific values are not taxonomy labels)."""
+def merchant_labels(product, taxonomy, extracted_category: str | None = None) -> dict:
+    """What the merchant said, in taxonomy terms: a taxonomy category id if given, attribute values that
+    map onto the taxonomy (store-specific values are not taxonomy labels), and the variant photos whose
+    colour the merchant named. Where the garment sits in those photos follows the merchant's category,
+    else the extracted one (`extracted_category`, a taxonomy id)."""
     values: dict[str, list[str]] = {}
     for item in merchant_attribute_values(product, taxonomy):
         if item.value in taxonomy.values:
             values.setdefault(item.handle, []).append(item.value)
     category = product.merchant_category_id if product.merchant_category_id in taxonomy.categories else None
-    return {"category": category, "values": values}
+    placed_by = category or (extracted_category if extracted_category in taxonomy.categories else None)
+    region = region_for(taxonomy.category(placed_by).full_name) if placed_by else "full"
+    photos = [{"image": image, "value": value, "region": region}
+              for image, value in variant_color_photos(product, taxonomy)]
+    return {"category": category, "values": values, "color_photos": photos}
 
 
 def train_store(catalog, store: str, catalog_home: Path, taxonomy, extractor=None) -> dict:
@@ -27,8 +34,10 @@ def train_store(catalog, store: str, catalog_home: Path, taxonomy, extractor=Non
 
     products, labels = [], []
     for product in catalog.iter_products(store):
-        label = merchant_labels(product, taxonomy)
-        if label["category"] or label["values"]:
+        extraction = catalog.latest_extraction(store, product.product_id)
+        extracted = extraction.category.id if extraction and extraction.category else None
+        label = merchant_labels(product, taxonomy, extracted)
+        if label["category"] or label["values"] or label["color_photos"]:
             products.append(extraction_input(product))
             labels.append(label)
     if len(products) < 10:

@@ -31,6 +31,8 @@ BACKGROUND_DELTA_E = 12.0  # a pixel this far (CIELAB) from the border colour is
 BANDS: dict[str, tuple[float, float]] = {"top": (1 / 8, 4.5 / 8), "bottom": (3.5 / 8, 7.5 / 8),
                                          "shorts": (3.5 / 8, 5.5 / 8)}
 WAIST = 3.5 / 8
+BOTTOM_WORDS = ("Pants", "Shorts", "Leggings", "Skirts", "Trousers", "Joggers", "Tights")
+TOP_WORDS = ("Tops", "Hoodies", "Sweatshirts", "Jackets", "Bras", "Shirts", "Vests", "Coats", "Sweaters")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,19 @@ class ColorGuess:
     name: str  # taxonomy value name, e.g. "Black"
     handle: str  # taxonomy value handle, e.g. "color__black"
     share: float  # fraction of product pixels
+
+
+def region_for(category_full_name: str) -> Region:
+    """Where a garment of this taxonomy category sits on a photographed figure."""
+    if "Clothing" not in category_full_name:
+        return "full"
+    if "Shorts" in category_full_name:
+        return "shorts"
+    if any(w in category_full_name for w in BOTTOM_WORDS):
+        return "bottom"
+    if any(w in category_full_name for w in TOP_WORDS):
+        return "top"
+    return "full"
 
 
 def _rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -185,15 +200,35 @@ def name_color(rgb: tuple[float, float, float]) -> str:
     return name_colors_lab(_rgb_to_lab(np.array([rgb], dtype=np.float32).clip(0, 255)))[0]
 
 
-def dominant_colors(image: Image.Image, region: Region = "full", k: int = 4,
-                    min_share: float = 0.15) -> list[ColorGuess]:
-    """Colour names of the product, largest first, merged by name, each covering >= min_share."""
+# Features a store's colour head reads (`extractor.local.train`): a coarse CIELAB histogram of the product
+# pixels (lightness at the ISCC-NBS black/dark/medium/light/white bands, a* and b* split at neutral +-8 and
+# strong +-25), then the share of each colour name the rules above give.
+HIST_L = (0.0, BLACK_BELOW_L, 45.0, PINK_ABOVE_L, WHITE_ABOVE_L, 101.0)
+HIST_AB = (-200.0, -25.0, -8.0, 8.0, 25.0, 200.0)
+FEATURE_NAMES = ("Beige", "Black", "Blue", "Brown", "Gray", "Green", "Navy", "Orange", "Pink", "Purple", "Red",
+                 "White", "Yellow")
+COLOR_FEATURES = (len(HIST_L) - 1) * (len(HIST_AB) - 1) ** 2 + len(FEATURE_NAMES)
+
+
+@dataclass(frozen=True)
+class ColorReading:
+    guesses: list[ColorGuess]  # the rules' colour names, largest first
+    features: np.ndarray  # (COLOR_FEATURES,) float32, for a store's colour head
+
+
+def read_colors(image: Image.Image, region: Region = "full", k: int = 4, min_share: float = 0.15) -> ColorReading:
+    """The product's colour names, largest first, merged by name, each covering >= min_share, and the
+    features a store head reads, from one pass over the pixels."""
+    features = np.zeros(COLOR_FEATURES, dtype=np.float32)
     pixels = product_pixels(image, region)
     if len(pixels) == 0:
-        return []
+        return ColorReading([], features)
     if len(pixels) > 4000:
         pixels = pixels[np.random.default_rng(0).choice(len(pixels), 4000, replace=False)]
     lab = _rgb_to_lab(pixels)
+    hist, _ = np.histogramdd(lab, bins=[HIST_L, HIST_AB, HIST_AB])
+    n_hist = hist.size
+    features[:n_hist] = hist.ravel() / len(lab)
     centres, _ = _kmeans(lab, k)
     labels = ((lab[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
     used = [j for j in range(len(centres)) if (labels == j).any()]
@@ -204,6 +239,15 @@ def dominant_colors(image: Image.Image, region: Region = "full", k: int = 4,
         shares[name] = shares.get(name, 0.0) + float((labels == j).sum()) / len(pixels)
     total = sum(shares.values()) or 1.0
     shares = {n: v / total for n, v in shares.items()}
+    for name, share in shares.items():
+        features[n_hist + FEATURE_NAMES.index(name)] = share
     ranked = sorted(shares.items(), key=lambda kv: -kv[1])
-    out = [ColorGuess(n, "color__" + n.lower(), round(s, 3)) for n, s in ranked if s >= min_share]
-    return out or [ColorGuess(ranked[0][0], "color__" + ranked[0][0].lower(), round(ranked[0][1], 3))]
+    guesses = [ColorGuess(n, "color__" + n.lower(), round(s, 3)) for n, s in ranked if s >= min_share]
+    guesses = guesses or [ColorGuess(ranked[0][0], "color__" + ranked[0][0].lower(), round(ranked[0][1], 3))]
+    return ColorReading(guesses, features)
+
+
+def dominant_colors(image: Image.Image, region: Region = "full", k: int = 4,
+                    min_share: float = 0.15) -> list[ColorGuess]:
+    """Colour names of the product, largest first (see `read_colors`)."""
+    return read_colors(image, region, k, min_share).guesses

@@ -37,8 +37,6 @@ log = logging.getLogger(__name__)
 
 DRAFT = (448, 448)  # JPEG decodes at 1/2..1/8 scale: a 1000 px photo decodes at ~500 px
 MAX_IMAGES = 4  # images per product that go through the models
-BOTTOM_WORDS = ("Pants", "Shorts", "Leggings", "Skirts", "Trousers", "Joggers", "Tights")
-TOP_WORDS = ("Tops", "Hoodies", "Sweatshirts", "Jackets", "Bras", "Shirts", "Vests", "Coats", "Sweaters")
 WORKERS = max(1, min(2, os.cpu_count() or 1))  # extraction threads: the models and PIL release the GIL
 MIN_SHARD = 4  # a batch smaller than two shards of this runs inline
 
@@ -236,8 +234,11 @@ class LocalExtractor:
         merchant, unmapped = merchant_values(self.taxonomy, product)
         hits.extend(merchant)
         if work.images:
-            region = self._region(category.full_name if category else "")
-            for guess in colors_mod.dominant_colors(work.images[0], region)[:2]:
+            region = colors_mod.region_for(category.full_name if category else "")
+            reading = colors_mod.read_colors(work.images[0], region)
+            guesses = (self.store_head.color_guesses(reading, self.taxonomy) if self.store_head is not None
+                       else reading.guesses)
+            for guess in guesses[:2]:
                 try:
                     value = self.taxonomy.value(guess.handle)
                 except KeyError:
@@ -269,18 +270,6 @@ class LocalExtractor:
         cat = self.taxonomy.category(cid)
         return CategoryGuess(id=cat.id, name=cat.name, full_name=cat.full_name,
                              confidence=max(0.0, min(1.0, confidence)))
-
-    @staticmethod
-    def _region(full_name: str) -> colors_mod.Region:
-        if "Clothing" not in full_name:
-            return "full"
-        if "Shorts" in full_name:
-            return "shorts"
-        if any(w in full_name for w in BOTTOM_WORDS):
-            return "bottom"
-        if any(w in full_name for w in TOP_WORDS):
-            return "top"
-        return "full"
 
     def _attributes(self, category_id: str | None, hits: list[ValueHit]) -> tuple[list[ExtractedAttribute], int]:
         """Keep values of the category's attributes; merchant beats text beats image on conflict."""

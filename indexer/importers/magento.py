@@ -138,8 +138,12 @@ def _export_product(path: Path, line: int, row: dict[str, str], by_sku: dict, st
         if color and color not in colors_seen and child and (child[1].get("base_image") or "").strip():
             colors_seen.add(color)
             refs.append(child[1]["base_image"])
-    images = [img for ref in dict.fromkeys(r.strip() for r in refs if r and r.strip())
-              if (img := resolve_image(ref, images_dir, path, line, log))]
+    resolved = {ref: img for ref in dict.fromkeys(r.strip() for r in refs if r and r.strip())
+                if (img := resolve_image(ref, images_dir, path, line, log))}
+    images = list(dict.fromkeys(resolved.values()))
+    # A variant's photo is its own row's base image, when that photo is among the product's.
+    variants = [v.model_copy(update={"image": resolved.get((by_sku[v.sku][1].get("base_image") or "").strip())})
+                if v.sku in by_sku else v for v in variants]
     attributes = {key: split_values(value, "|") for key, value in _parse_pairs(row.get("additional_attributes", ""))
                   if key not in NON_ATTRIBUTES and split_values(value, "|")}
     html = row.get("description") or ""

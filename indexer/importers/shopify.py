@@ -42,6 +42,7 @@ class _Draft:
     option_names: list[str] = field(default_factory=list)
     variants: list[Variant] = field(default_factory=list)
     images: list[tuple[float, int, str, int]] = field(default_factory=list)  # position, order, ref, line
+    variant_images: dict[int, str] = field(default_factory=dict)  # variant index -> its Variant Image ref
     attributes: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -117,6 +118,8 @@ def _fold_row(draft: _Draft, line: int, row: dict[str, str], price: float | None
         draft.images.append((position, order, _get(row, "Image Src"), line))
     if _get(row, "Variant Image"):
         draft.images.append((float("inf"), order + 1, _get(row, "Variant Image"), line))
+        if sku or any(values) or price is not None:
+            draft.variant_images[len(draft.variants) - 1] = _get(row, "Variant Image")
     for column, label in attribute_columns.items():
         for value in split_values(row.get(column) or "", ";,"):
             draft.attributes.setdefault(label, [])
@@ -129,16 +132,21 @@ def _product(path: Path, store: str, handle: str, draft: _Draft, log: IssueLog) 
     if draft.head is None:
         log.warn(path, draft.line, f"{handle}: no row with a Title")
     images = []
+    resolved_refs: dict[str, str] = {}
     for _, _, ref, line in sorted(draft.images, key=lambda item: (item[0], item[1])):
         resolved = resolve_image(ref, path.parent, path, line, log)
+        if resolved:
+            resolved_refs.setdefault(ref, resolved)
         if resolved and resolved not in images:
             images.append(resolved)
+    variants = [v.model_copy(update={"image": resolved_refs.get(draft.variant_images.get(i, ""))})
+                for i, v in enumerate(draft.variants)]
     prices = [v.price for v in draft.variants if v.price is not None]
     html = head.get("Body (HTML)") or ""
     return Product(
         store=store, product_id=handle, title=_get(head, "Title"), description=html_to_text(html),
         description_html=html, vendor=_get(head, "Vendor"), product_type=_get(head, "Type"),
         tags=split_values(head.get("Tags") or "", ","), price=min(prices) if prices else None,
-        variants=draft.variants, images=images, attributes=draft.attributes,
+        variants=variants, images=images, attributes=draft.attributes,
         merchant_category=_get(head, "Product Category") or None,
     )

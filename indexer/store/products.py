@@ -104,7 +104,7 @@ class ProductsMixin(StoreBase):
     @staticmethod
     def _insert_children(conn: Connection, products: list[Product]) -> None:
         variant_rows = [{"store": p.store, "product_id": p.product_id, "position": i, "sku": v.sku,
-                         "options": json.dumps(v.options, sort_keys=True), "price": v.price}
+                         "options": json.dumps(v.options, sort_keys=True), "price": v.price, "image": v.image}
                         for p in products for i, v in enumerate(p.variants)]
         image_rows = [{"store": p.store, "product_id": p.product_id, "position": i, "uri": uri}
                       for p in products for i, uri in enumerate(p.images)]

@@ -57,6 +57,7 @@ variants = Table(
     Column("sku", String(255), nullable=False),
     Column("options", Text(), nullable=False),  # JSON object
     Column("price", Float(), nullable=True),
+    Column("image", Text(), nullable=True),  # one of the product's image uris
     ForeignKeyConstraint(["store", "product_id"], ["products.store", "products.product_id"],
                          name="fk_variants_product", ondelete="CASCADE"),
 )

@@ -55,3 +55,12 @@ def test_splits_partition_the_catalog(oracle):
 def test_unknown_split_is_refused(oracle):
     with pytest.raises(ValueError, match="unknown split"):
         evaluate("magento", oracle, split="test")
+
+
+def test_a_colour_head_is_fitted_on_the_other_split_only(oracle):
+    held = evaluate("magento", oracle, split="held_out", color_head=True)
+    other = evaluate("magento", oracle, split="other")
+    assert held["color_head_trained_on"] == other["color_photos"]  # every photo it learned from is outside
+    assert 0.0 <= held["color_accuracy"] <= 1.0
+    with pytest.raises(ValueError, match="outside the split"):
+        evaluate("magento", oracle, split="all", color_head=True)

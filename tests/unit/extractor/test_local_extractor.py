@@ -146,3 +146,15 @@ def test_batch_matches_single(extractor: LocalExtractor) -> None:
     batch = extractor.extract(products)
     single = [extractor.extract([p])[0] for p in products]
     assert [b.category.id for b in batch] == [s.category.id for s in single]
+
+
+def test_colour_reading_features_cover_every_name_the_rules_give() -> None:
+    from extractor.local.colors import COLOR_FEATURES, FEATURE_NAMES, _palette, read_colors
+
+    assert set(_palette()[1]) | {"Pink"} <= set(FEATURE_NAMES)
+    reading = read_colors(_shirt((30, 60, 200)))
+    assert reading.features.shape == (COLOR_FEATURES,)
+    histogram, shares = reading.features[:-len(FEATURE_NAMES)], reading.features[-len(FEATURE_NAMES):]
+    assert histogram.sum() == pytest.approx(1.0) and shares.sum() == pytest.approx(1.0)
+    assert FEATURE_NAMES[int(shares.argmax())] == "Blue" == reading.guesses[0].name
+    assert dominant_colors(_shirt((30, 60, 200))) == reading.guesses

@@ -7,10 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from extractor.local.colors import COLOR_FEATURES
 from extractor.local.train import (
     FEATURES,
+    ColorPhoto,
     StoreHeads,
     StoreLabels,
+    fit_color_head,
     load_heads,
     train_heads,
     train_store_heads,
@@ -66,3 +69,71 @@ def test_store_heads_end_to_end(tmp_path: Path) -> None:
     assert ex.category is not None
     colors = {v.value for a in ex.attributes if a.handle == "color" for v in a.values}
     assert "color__blue" in colors
+
+
+def _shirt_jpeg(rgb: tuple[int, int, int], jitter: int) -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (240, 300), (250, 250, 250))
+    color = tuple(max(0, min(255, c + jitter)) for c in rgb)
+    ImageDraw.Draw(image).polygon([(50, 50), (190, 50), (230, 100), (190, 110), (190, 270), (50, 270), (50, 110),
+                                   (10, 100)], fill=color)
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=92)
+    return buf.getvalue()
+
+
+# A store's colour names, as a Magento store has them: no Pink, so its light reds are "Red".
+STORE_COLOURS = [((250, 150, 150), "color__red"), ((200, 25, 30), "color__red"), ((30, 60, 200), "color__blue"),
+                 ((20, 20, 20), "color__black")]
+
+
+def test_a_colour_head_learns_the_store_s_colour_names(tmp_path: Path) -> None:
+    from extractor.local import LocalExtractor
+    from extractor.local.colors import dominant_colors
+
+    pink_shirt = _shirt_jpeg((250, 150, 150), 0)
+    from extractor.images import decode_image
+
+    assert dominant_colors(decode_image(pink_shirt))[0].handle == "color__pink"  # what the rules call it
+    products, labels = [], []
+    for i in range(40):
+        rgb, handle = STORE_COLOURS[i % len(STORE_COLOURS)]
+        products.append(ProductInput(product_id=f"tee-{i}", title=f"Trail tee {i}"))
+        labels.append(StoreLabels(values={}, color_photos=[
+            ColorPhoto(_shirt_jpeg(rgb, (i % 5) * 3 - 6), handle, "top"), ColorPhoto(b"not an image", handle)]))
+    report = train_store_heads(products, labels, tmp_path / "store-c")
+    assert report["colors"] == 3 and report["color_photos"] == 40  # the unreadable photos are left out
+    assert report["held_out_scores"]["color_accuracy"] == 1.0
+    heads = load_heads(tmp_path / "store-c")
+    assert heads.color_head is not None and heads.color_head.classes == ["color__black", "color__blue", "color__red"]
+
+    [ex] = LocalExtractor(store_head=heads, safety=False).extract(
+        [ProductInput(title="Trail tee", images=[pink_shirt])])
+    colors = [v for a in ex.attributes if a.handle == "color" for v in a.values]
+    assert colors[0].value == "color__red" and colors[0].source == "image"
+
+
+def test_fit_color_head_needs_two_colours_and_aligned_rows() -> None:
+    x = np.random.default_rng(0).random((6, COLOR_FEATURES)).astype(np.float32)
+    assert fit_color_head(x, ["color__red"] * 6) is None
+    with pytest.raises(ValueError, match="colour feature rows"):
+        fit_color_head(x, ["color__red"] * 5)
+
+
+def test_heads_saved_before_colour_heads_still_load(tmp_path: Path) -> None:
+    import json
+
+    x, labels = _synthetic()
+    folder = train_heads(x, labels).save(tmp_path / "store-d")
+    meta = json.loads((folder / "meta.json").read_text())
+    for key in ("colors", "color_features"):
+        meta.pop(key)
+    (folder / "meta.json").write_text(json.dumps({**meta, "format": 1}))
+    old = load_heads(folder)
+    assert old.color_head is None and old.categories == ["aa-1-12", "aa-1-13-8", "lb-1"]
+    (folder / "meta.json").write_text(json.dumps({**meta, "format": 0}))
+    with pytest.raises(ValueError, match="retrain"):
+        load_heads(folder)

@@ -63,6 +63,10 @@ def test_configurable_folds_its_variants(imported) -> None:
     assert hoodie.images[0].endswith("mh01-gray_main.jpg")
     assert any(i.endswith("mh01-black_main.jpg") for i in hoodie.images)
     assert any(i.endswith("mh01-orange_main.jpg") for i in hoodie.images)
+    # A variant whose own photo is among them carries it: the photos a store's colour head learns from.
+    with_photo = [v for v in hoodie.variants if v.image]
+    assert {v.options["color"] for v in with_photo} == {"Black", "Gray", "Orange"}
+    assert all(v.image in hoodie.images and v.options["color"].lower() in v.image for v in with_photo)
     # Variant rows are not products of their own.
     assert catalog.get_product("demo", "MH01-XS-Black") is None
 

@@ -111,3 +111,19 @@ def test_not_a_catalog(tmp_path: Path) -> None:
         detect(path)
     with pytest.raises(FileNotFoundError):
         detect(tmp_path / "absent.csv")
+
+
+def test_variant_image_goes_to_its_variant(tmp_path: Path, catalog: CatalogStore) -> None:
+    (tmp_path / "img").mkdir()
+    for name in ("tee.jpg", "tee-red.jpg"):
+        (tmp_path / "img" / name).write_bytes(b"jpeg")
+    header = ["Handle", "Title", "Option1 Name", "Option1 Value", "Variant SKU", "Image Src", "Variant Image"]
+    path = write_csv(tmp_path / "export.csv", header, [
+        ["tee", "Tee", "Color", "Red", "TEE-RED", "img/tee.jpg", "img/tee-red.jpg"],
+        ["tee", "", "", "Blue", "TEE-BLUE", "", ""],
+    ])
+    import_path(catalog, "shop", path)
+    tee = catalog.get_product("shop", "tee")
+    red, blue = tee.variants
+    assert red.image == tee.images[1] and red.image.endswith("tee-red.jpg")
+    assert blue.image is None

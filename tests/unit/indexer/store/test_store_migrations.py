@@ -20,7 +20,7 @@ def test_open_migrates_to_head_and_twice_is_harmless(catalog_url: str) -> None:
     first.close()
     second = CatalogStore.open(catalog_url)
     try:
-        assert current_revision(second.engine) == "0002"
+        assert current_revision(second.engine) == "0003"
         assert TABLES <= set(inspect(second.engine).get_table_names())
         assert second.product_ids("a") == ["p"]
         # The migration creates exactly what the code's table definitions describe.
