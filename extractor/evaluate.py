@@ -229,7 +229,8 @@ def format_table(result: dict[str, Any]) -> str:
     for key in ("category_accuracy", "category_ancestor_accuracy", "color_accuracy"):
         lines.append(f"  {key:<28}{num(result.get(key))}")
     if result.get("color_head_trained_on") is not None:
-        lines.append(f"  {'  store colour head':<28}fitted on {result['color_head_trained_on']} photos of the other split")
+        trained_on = result["color_head_trained_on"]
+        lines.append(f"  {'  store colour head':<28}fitted on {trained_on} photos of the other split")
     lines.append(f"  {'attribute':<28}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
     for handle, row in result.get("attributes", {}).items():
         lines.append(f"  {handle:<28}{num(row.get('precision')):>10}{num(row.get('recall')):>10}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,28 @@ def with_store_heads(extractor, heads_dir: Path):
     # and the next `catalog index` (or worker) extracts it again.
     scoped.version = f"{extractor.version}+heads.{heads_dir.name}"
     return scoped
+
+
+# (catalog home, store) -> (heads version folder, the base extractor it was made from, the scoped extractor)
+_store_extractors: dict[tuple[Path, str], tuple[Path, object, object]] = {}
+_store_extractors_lock = threading.Lock()
+
+
+def extractor_for_store(settings: Settings, base, store: str):
+    """The extractor for one store's products: `base`, with the store's newest heads when it has some. Made
+    once per (store, heads version) in this process: a new `catalog train` applies without a restart, and
+    the version check is one directory listing per call."""
+    heads = store_heads_dir(settings, store)
+    if heads is None:
+        return base
+    key = (settings.catalog_home, store)
+    with _store_extractors_lock:
+        cached = _store_extractors.get(key)
+        # The base check: a caller may hand in a new extractor (a test, a reloaded runtime).
+        if cached is None or cached[0] != heads or cached[1] is not base:
+            cached = (heads, base, with_store_heads(base, heads))
+            _store_extractors[key] = cached  # replaces the older version's heads
+        return cached[2]
 
 
 EXTRACT_BATCH = 64

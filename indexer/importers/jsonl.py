@@ -35,5 +35,8 @@ def read_jsonl(path: Path, store: str, log: IssueLog) -> Iterator[Product]:
             except ValidationError as exc:
                 log.error(path, number, validation_reason(exc))
                 continue
-            images = [img for ref in product.images if (img := resolve_image(ref, path.parent, path, number, log))]
-            yield product.model_copy(update={"images": list(dict.fromkeys(images))})
+            resolved = {ref: img for ref in product.images
+                        if (img := resolve_image(ref, path.parent, path, number, log))}
+            # A variant's image is one of the product's, so it resolves the same way (or not at all).
+            variants = [v.model_copy(update={"image": resolved.get(v.image or "")}) for v in product.variants]
+            yield product.model_copy(update={"images": list(dict.fromkeys(resolved.values())), "variants": variants})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from indexer.settings import Settings, get_settings
 
@@ -20,8 +19,6 @@ class TaskContext:
     _catalog: object | None = None
     _extractor_factory: Callable[[], object] | None = None
     _extractor: object | None = None
-    # store -> (heads version folder, the base extractor it was made from, the extractor with those heads)
-    _store_extractors: dict[str, tuple[Path, object, object]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -46,22 +43,10 @@ class TaskContext:
             return self._extractor
 
     def extractor_for(self, store: str):
-        """The extractor for one store's products: the shared one, with the store's newest heads when it has
-        some. Made once per (store, heads version): a new `catalog train` applies without a restart, and
-        the version check is one directory listing per task."""
-        from indexer.runtime import store_heads_dir, with_store_heads
+        """The shared extractor, with the store's newest trained heads when it has some."""
+        from indexer.runtime import extractor_for_store
 
-        base = self.extractor
-        heads = store_heads_dir(self.settings, store)
-        if heads is None:
-            return base
-        with self._lock:
-            cached = self._store_extractors.get(store)
-            # The base check: an installed factory may hand out a new extractor (a test, a reloaded runtime).
-            if cached is None or cached[0] != heads or cached[1] is not base:
-                cached = (heads, base, with_store_heads(base, heads))
-                self._store_extractors[store] = cached  # replaces the older version's heads
-            return cached[2]
+        return extractor_for_store(self.settings, self.extractor, store)
 
 
 _current: TaskContext | None = None

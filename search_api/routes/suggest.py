@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from extractor.images import MAX_BYTES, ImageError, decode_image
 from extractor.models import CategoryGuess, ProductInput
+from indexer.runtime import extractor_for_store
 from search_api.deps import RuntimeDep
 from search_api.errors import ApiError
 
@@ -82,7 +83,9 @@ def suggest(runtime: RuntimeDep, store: str = Path(max_length=64),
     started = time.perf_counter()
     data = _read_images(images)
     validated = time.perf_counter()
-    extraction = runtime.extractor.extract([ProductInput(title=title, description=description, images=data)])[0]
+    # The listing is written for this store: its trained heads name colours and categories its way.
+    extractor = extractor_for_store(runtime.settings, runtime.extractor, store)
+    extraction = extractor.extract([ProductInput(title=title, description=description, images=data)])[0]
     finished = time.perf_counter()
     EXTRACTION_SECONDS.labels("suggest").observe(finished - validated)
     category = None

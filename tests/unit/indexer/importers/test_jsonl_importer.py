@@ -53,3 +53,17 @@ def test_invalid_store_name(tmp_path: Path, catalog: CatalogStore) -> None:
     path.write_text("")
     with pytest.raises(ValueError):
         import_path(catalog, "Not A Store", path)
+
+
+def test_variant_images_resolve_with_the_product_s(tmp_path: Path, catalog: CatalogStore) -> None:
+    (tmp_path / "red.jpg").write_bytes(b"jpeg")
+    variants = [{"sku": "t-red", "options": {"color": "Red"}, "image": "red.jpg"},
+                {"sku": "t-blue", "options": {"color": "Blue"}, "image": "blue.jpg"}]  # blue.jpg is missing
+    lines = [json.dumps({"product_id": "t", "title": "Tee", "images": ["red.jpg", "blue.jpg"], "variants": variants}),
+             json.dumps({"product_id": "u", "images": [], "variants": [{"sku": "u-1", "image": "red.jpg"}]})]
+    path = tmp_path / "catalog.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = import_path(catalog, "mine", path)
+    tee = catalog.get_product("mine", "t")
+    assert [v.image for v in tee.variants] == [str((tmp_path / "red.jpg").resolve()), None]
+    assert report.imported == 1 and "not one of the product's images" in report.errors[0]

@@ -27,13 +27,21 @@ class LazyLocalExtractor:
         self._lock = threading.Lock()
         self._inner = None
 
-    def __getattr__(self, name):
+    def _loaded(self):
         with self._lock:
             if self._inner is None:
                 from extractor.local import LocalExtractor
 
                 self._inner = LocalExtractor()
-        return getattr(self._inner, name)
+        return self._inner
+
+    def __getattr__(self, name):
+        return getattr(self._loaded(), name)
+
+    def __copy__(self):  # a store's extractor is a copy of the real one, with that store's heads
+        import copy
+
+        return copy.copy(self._loaded())
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +264,25 @@ def test_readyz_reports_a_reachable_broker(tmp_path):
     with ready_client(tmp_path, url) as c:
         response = c.get("/readyz")
     assert response.status_code == 200 and response.json()["checks"]["broker"] == "ok"
+
+
+def test_suggest_uses_the_store_s_trained_heads(client):
+    """After `catalog train`, a listing is read with the store's heads: here a colour head that names
+    every photo Purple, saved while the server runs."""
+    import numpy as np
+
+    from extractor.local.colors import COLOR_FEATURES
+    from extractor.local.train import FEATURES, ColorHead, StoreHeads
+    from indexer.training import store_models_dir
+
+    def colours():
+        response = suggest(client, [("images", ("hoodie.jpg", photo(), "image/jpeg"))], title="Men's hoodie")
+        assert response.status_code == 200, response.text
+        return [v["handle"] for a in response.json()["attributes"] if a["handle"] == "color" for v in a["values"]]
+
+    assert "color__purple" not in colours()
+    empty = np.zeros((0, FEATURES), dtype=np.float32)
+    head = ColorHead(["color__black", "color__purple"], np.zeros((2, COLOR_FEATURES)), np.array([0.0, 5.0]))
+    StoreHeads([], empty, np.zeros(0), [], empty, np.zeros(0), color_head=head).save(
+        store_models_dir(client.runtime.settings.catalog_home, "shop"))
+    assert colours()[0] == "color__purple"
