@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 DRAFT = (448, 448)  # JPEG decodes at 1/2..1/8 scale: a 1000 px photo decodes at ~500 px
 MAX_IMAGES = 4  # images per product that go through the models
+SOLID = "pattern__solid"
 WORKERS = max(1, min(2, os.cpu_count() or 1))  # extraction threads: the models and PIL release the GIL
 MIN_SHARD = 4  # a batch smaller than two shards of this runs inline
 
@@ -75,7 +76,7 @@ class _Work:
 
 class LocalExtractor:
     name = "local"
-    version = "3"  # 3: colour names (colornamer, ISCC-NBS), cropped-figure bands, sizes from text
+    version = "4"  # 4: a one-colour garment is pattern Solid; 3: colour names, cropped-figure bands, sizes
 
     def __init__(self, models_dir: Path | None = None, ocr: bool = False, safety: bool = True,
                  store_head: Any = None) -> None:
@@ -245,6 +246,10 @@ class LocalExtractor:
                     continue
                 hits.append(ValueHit("color", value.handle, value.id, value.name,
                                      round(0.5 + 0.45 * guess.share, 4), "image"))
+            if len(reading.guesses) == 1:  # one colour name covers the garment: no second colour, no print
+                solid = self.taxonomy.value(SOLID)
+                hits.append(ValueHit("pattern", solid.handle, solid.id, solid.name,
+                                     round(0.5 + 0.45 * reading.guesses[0].share, 4), "image"))
         if self.store_head is not None:
             hits.extend(self.store_head.value_hits(self.taxonomy, vector, self._mean_feature(work)))
         attributes, dropped = self._attributes(category.id if category else None, hits)

@@ -92,6 +92,16 @@ def test_text_category_attributes_and_drop(extractor: LocalExtractor) -> None:
     assert ex.errors == []
 
 
+def test_a_one_colour_garment_is_solid_and_a_colour_blocked_one_is_not(extractor: LocalExtractor) -> None:
+    blocked = _shirt((30, 60, 200))
+    ImageDraw.Draw(blocked).rectangle([80, 80, 200, 440], fill=(230, 200, 20))
+    solid, two_tone = extractor.extract([ProductInput(title="Men's hoodie", images=[_jpeg(image)])
+                                         for image in (_shirt((30, 60, 200)), blocked)])
+    patterns = [{v.value: v.source for a in ex.attributes if a.handle == "pattern" for v in a.values}
+                for ex in (solid, two_tone)]
+    assert patterns == [{"pattern__solid": "image"}, {}]
+
+
 def _bad_images() -> dict[str, bytes]:
     good = _jpeg(_shirt((30, 60, 200)))
     cmyk = io.BytesIO()
