@@ -64,6 +64,11 @@ class Product(BaseModel):
     def content_hash(self) -> str:
         """Hash of everything the extractor and the indexes read; unchanged hash means no work."""
         payload = self.model_dump(mode="json")
+        for variant in payload["variants"]:
+            # Added after catalogs were hashed: an unset image keeps their hashes, so upgrading re-extracts
+            # nothing.
+            if variant["image"] is None:
+                del variant["image"]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def option_values(self, name: str) -> list[str]:

@@ -341,8 +341,9 @@ def read_color_photos(labels: Sequence[StoreLabels]) -> tuple[list[StoreLabels],
 
 
 def color_feature_rows(readings: Sequence[ColorReading]) -> np.ndarray:
-    return np.stack([r.features for r in readings]).astype(np.float32) if readings else \
-        np.zeros((0, COLOR_FEATURES), dtype=np.float32)
+    if not readings:
+        return np.zeros((0, COLOR_FEATURES), dtype=np.float32)
+    return np.stack([r.features for r in readings]).astype(np.float32)
 
 
 def _split(labs: list[StoreLabels], color_x: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

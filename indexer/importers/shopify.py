@@ -106,7 +106,8 @@ def _fold_row(draft: _Draft, line: int, row: dict[str, str], price: float | None
             draft.option_names.extend([""] * (n - 1 - len(draft.option_names)) + [name])
     values = [_get(row, f"Option{n} Value") for n in (1, 2, 3)]
     sku = _get(row, "Variant SKU")
-    if sku or any(values) or price is not None:
+    variant_row = bool(sku or any(values) or price is not None)
+    if variant_row:
         options = {}
         for name, value in zip(draft.option_names, values, strict=False):
             if name and value and not (name == "Title" and value == "Default Title"):
@@ -118,7 +119,7 @@ def _fold_row(draft: _Draft, line: int, row: dict[str, str], price: float | None
         draft.images.append((position, order, _get(row, "Image Src"), line))
     if _get(row, "Variant Image"):
         draft.images.append((float("inf"), order + 1, _get(row, "Variant Image"), line))
-        if sku or any(values) or price is not None:
+        if variant_row:
             draft.variant_images[len(draft.variants) - 1] = _get(row, "Variant Image")
     for column, label in attribute_columns.items():
         for value in split_values(row.get(column) or "", ";,"):

@@ -1,6 +1,3 @@
-import pytest
-from pydantic import ValidationError
-
 from indexer.conversions import variant_color_photos
 from indexer.models import Product, Variant
 from indexer.training import merchant_labels
@@ -35,8 +32,3 @@ def test_variant_photos_with_a_named_colour_are_colour_labels():
     placed = merchant_labels(product, taxonomy, extracted_category="aa-1-13-13")  # Hoodies: a top
     assert placed["color_photos"] == [{"image": "/a.jpg", "value": "color__gray", "region": "top"}]
     assert merchant_labels(product, taxonomy)["color_photos"][0]["region"] == "full"
-
-
-def test_a_variant_image_must_be_one_of_the_product_s_images():
-    with pytest.raises(ValidationError, match="not one of the product's images"):
-        Product(store="s", product_id="p", images=["/a.jpg"], variants=[Variant(sku="p-1", image="/elsewhere.jpg")])
