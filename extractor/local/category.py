@@ -60,6 +60,7 @@ class CategoryIndex:
         # Per prior rule: which rows it demotes (so lifting a rule for a listing is one vector op).
         fulls = [taxonomy.category(cid).full_name for cid in self.ids]
         self._rule_rows = [np.array([rule["contains"] in f for f in fulls]) for rule in _priors()]
+        self._with_attribute: dict[str, list[str]] = {}  # attribute handle -> the categories that have it
 
     def _describe(self, cid: str) -> str:
         cat = self.taxonomy.category(cid)
@@ -107,8 +108,10 @@ class CategoryIndex:
         return self.embedder.embed(texts)
 
     def rank(self, text: str, query_vector: np.ndarray | None, image_evidence: dict[str, float],
-             k: int = 5, store_scores: dict[str, float] | None = None) -> list[ScoredCategory]:
-        """Top-k categories with softmax confidences over the candidate set."""
+             k: int = 5, store_scores: dict[str, float] | None = None,
+             sized_by: str | None = None) -> list[ScoredCategory]:
+        """Top-k categories with softmax confidences over the candidate set. `sized_by`: the listing gives a
+        size only this attribute's categories have (a shoe size with its width), so they alone compete."""
         scores: dict[str, float] = {}
         if query_vector is not None and text.strip():
             sims = self.matrix @ query_vector
@@ -145,6 +148,8 @@ class CategoryIndex:
             for cid, p in store_scores.items():
                 if cid in self._row:
                     scores[cid] = scores.get(cid, 0.0) + p
+        if sized_by:
+            scores = self._sized_by(sized_by, scores, text, query_vector)
         if not scores:
             return []
         ids = list(scores)
@@ -153,6 +158,20 @@ class CategoryIndex:
         probs /= probs.sum()
         order = np.argsort(-values)[:k]
         return [ScoredCategory(ids[i], round(float(values[i]), 4), round(float(probs[i]), 4)) for i in order]
+
+    def _sized_by(self, attribute: str, scores: dict[str, float], text: str,
+                  query_vector: np.ndarray | None) -> dict[str, float]:
+        """The scores of the categories that have `attribute`, each of them a candidate."""
+        allowed = self._with_attribute.get(attribute)
+        if allowed is None:
+            allowed = [cid for cid in self.ids if attribute in self.taxonomy.category(cid).attribute_handles]
+            self._with_attribute[attribute] = allowed
+        out = {cid: scores[cid] for cid in allowed if cid in scores}
+        for cid in allowed:
+            if cid not in out:
+                out[cid] = (W_EMBED * float(self.matrix[self._row[cid]] @ query_vector)
+                            if query_vector is not None and text.strip() else 0.0)
+        return out
 
     def _image_support(self, cid: str, evidence: dict[str, float]) -> float:
         """Image evidence for cid: full for the same category, less for relatives (a sweatshirt photo

@@ -21,6 +21,7 @@ from extractor.local.category import get_category_index
 from extractor.local.imagenet import ImageLabels, category_evidence, get_model, set_torch_threads
 from extractor.local.quality import image_notes
 from extractor.local.safety import get_nudity_model, nudity_verdict, text_reasons
+from extractor.local.sizes import names_a_shoe_size
 from extractor.local.text import ValueHit, category_query, clean_text, find_text_values, merchant_values
 from extractor.models import (
     CategoryGuess,
@@ -76,7 +77,7 @@ class _Work:
 
 class LocalExtractor:
     name = "local"
-    version = "4"  # 4: a one-colour garment is pattern Solid; 3: colour names, cropped-figure bands, sizes
+    version = "4"  # 4: one-colour garments are Solid, shoe-sized titles are footwear; 3: colour names, sizes
 
     def __init__(self, models_dir: Path | None = None, ocr: bool = False, safety: bool = True,
                  store_head: Any = None) -> None:
@@ -221,7 +222,8 @@ class LocalExtractor:
         store_scores = None
         if self.store_head is not None:
             store_scores = self.store_head.category_scores(vector, self._mean_feature(work))
-        ranked = index.rank(query, vector, evidence, k=5, store_scores=store_scores)
+        sized_by = "shoe-size" if names_a_shoe_size(self.taxonomy, product.title) else None
+        ranked = index.rank(query, vector, evidence, k=5, store_scores=store_scores, sized_by=sized_by)
         category = alternatives = None
         if ranked:
             guesses = [self._guess(r.id, r.confidence) for r in ranked]

@@ -346,6 +346,16 @@ class _Finder:
         return any(f.attribute_handle == "color" for f in self.taxonomy.find_values(tail, ["color"]))
 
 
+def names_a_shoe_size(taxonomy: Taxonomy, title: str) -> bool:
+    """Whether a title gives a shoe size with its width or sizing system ("8.5 M US", "EU38", "12 D"): only
+    footwear is sold by those, so the title is a shoe's whatever else its words suggest. A number that may
+    also be a clothing size ("7.5 US") or a letter size ("Size M") is no proof."""
+    finds = find_sizes(taxonomy, title)
+    clothing = {(f.start, f.end) for f in finds if f.attribute != "shoe-size"}
+    return any(f.attribute == "shoe-size" and f.name[:1].isdigit() and re.search(r"[A-Za-z]", f.text)
+               and (f.start, f.end) not in clothing for f in finds)
+
+
 def find_sizes(taxonomy: Taxonomy, text: str, title: bool = True) -> list[SizeFind]:
     """Size values named in `text`, in text order. `title=False` (descriptions, tags) keeps only the forms
     that say "size" on their own: shoe sizes, "size M", slash combos and unambiguous names."""

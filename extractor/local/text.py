@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from extractor.local.datafiles import load_data
-from extractor.local.sizes import SIZE_ATTRIBUTES, find_sizes
+from extractor.local.sizes import SIZE_ATTRIBUTES, find_sizes, names_a_shoe_size
 from extractor.models import ProductInput
 from taxonomy import Taxonomy
 
@@ -49,7 +49,8 @@ def category_query(product: ProductInput, max_chars: int = 300) -> str:
     category path and product type, tags, then the opening of the description."""
     merchant_path = (product.merchant_category or "").replace("/", " > ")
     title = clean_text(product.title)
-    parts = [title, expand_title(title), merchant_path, product.product_type, " ".join(product.tags)]
+    footwear = "shoes" if names_a_shoe_size(Taxonomy.load(), title) else ""
+    parts = [title, expand_title(title), footwear, merchant_path, product.product_type, " ".join(product.tags)]
     text = ". ".join(clean_text(p) for p in parts if p and p.strip())
     description = clean_text(product.description)
     if description:  # the opening of the description often says what the product is ("this hoodie")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from extractor.evaluate import _gold_values
-from extractor.local.sizes import SIZE_ATTRIBUTES, find_sizes
+from extractor.local.sizes import SIZE_ATTRIBUTES, find_sizes, names_a_shoe_size
 from extractor.local.text import find_text_values
 from extractor.models import ProductInput
 from taxonomy import Taxonomy
@@ -141,3 +141,29 @@ def test_gold_material_keeps_the_first_attribute_on_whole_matches(taxonomy: Taxo
     # "Spandex" names a fabric value (by synonym) and a material value: family order decides, as before.
     assert _gold_values(taxonomy, "material", ["Spandex"]) == {"lycra"}
     assert _gold_values(taxonomy, "material", ["Cotton"]) == {"cotton"}
+
+
+@pytest.mark.parametrize(("title", "shoe"), [
+    ("Acme Men's Driving Moccasin, Brown, 9.5 M US", True),
+    ("Acme Men's Wing-Tip Oxford,Black/White,12 D", True),
+    ("Acme Women's Sandal, Tan, 8 B(M) US", True),
+    ("Acme Women's Sandal EU38", False),  # European clothing sizes run 32-48 too
+    ("Acme Kitten Pump Black Patent 8", False),  # a bare number is a size only in context, no proof of a shoe
+    ("Acme Hoodie, Black, Size M", False),
+    ("Vitamin D3 5000 IU, 2 Pack", False),
+])
+def test_a_shoe_size_with_its_width_or_system_says_footwear(taxonomy: Taxonomy, title: str, shoe: bool) -> None:
+    assert names_a_shoe_size(taxonomy, title) is shoe
+
+
+def test_a_title_with_a_shoe_size_is_filed_where_shoe_sizes_are(taxonomy: Taxonomy) -> None:
+    """Title words alone file these under saddles, figure-8 climbing devices and banjos; the shoe size keeps
+    the category among those the taxonomy sizes by shoe size, so the size is kept too."""
+    from extractor.local import LocalExtractor
+
+    titles = ["Acme Men's Catalina Slip-On,Saddle Tan,12 M US", "Acme Men's Battery Park Slip On,Black,8 D US",
+              "Acme Women's 5-String Moccasin, Navy, 9.5 N US"]
+    for title, ex in zip(titles, LocalExtractor(safety=False).extract([ProductInput(title=t) for t in titles]),
+                         strict=True):
+        assert ex.category is not None and "shoe-size" in taxonomy.category(ex.category.id).attribute_handles, title
+        assert any(a.handle == "shoe-size" for a in ex.attributes), title
