@@ -19,6 +19,7 @@ from extractor.local.train import (
     train_store_heads,
 )
 from extractor.models import ProductInput
+from tests.photos import shirt_jpeg
 
 
 def _synthetic(n: int = 60) -> tuple[np.ndarray, list[StoreLabels]]:
@@ -71,20 +72,6 @@ def test_store_heads_end_to_end(tmp_path: Path) -> None:
     assert "color__blue" in colors
 
 
-def _shirt_jpeg(rgb: tuple[int, int, int], jitter: int) -> bytes:
-    import io
-
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", (240, 300), (250, 250, 250))
-    color = tuple(max(0, min(255, c + jitter)) for c in rgb)
-    ImageDraw.Draw(image).polygon([(50, 50), (190, 50), (230, 100), (190, 110), (190, 270), (50, 270), (50, 110),
-                                   (10, 100)], fill=color)
-    buf = io.BytesIO()
-    image.save(buf, "JPEG", quality=92)
-    return buf.getvalue()
-
-
 # A store's colour names, as a Magento store has them: no Pink, so its light reds are "Red".
 STORE_COLOURS = [((250, 150, 150), "color__red"), ((200, 25, 30), "color__red"), ((30, 60, 200), "color__blue"),
                  ((20, 20, 20), "color__black")]
@@ -94,7 +81,7 @@ def test_a_colour_head_learns_the_store_s_colour_names(tmp_path: Path) -> None:
     from extractor.local import LocalExtractor
     from extractor.local.colors import dominant_colors
 
-    pink_shirt = _shirt_jpeg((250, 150, 150), 0)
+    pink_shirt = shirt_jpeg((250, 150, 150), 0)
     from extractor.images import decode_image
 
     assert dominant_colors(decode_image(pink_shirt))[0].handle == "color__pink"  # what the rules call it
@@ -103,7 +90,7 @@ def test_a_colour_head_learns_the_store_s_colour_names(tmp_path: Path) -> None:
         rgb, handle = STORE_COLOURS[i % len(STORE_COLOURS)]
         products.append(ProductInput(product_id=f"tee-{i}", title=f"Trail tee {i}"))
         labels.append(StoreLabels(values={}, color_photos=[
-            ColorPhoto(_shirt_jpeg(rgb, (i % 5) * 3 - 6), handle, "top"), ColorPhoto(b"not an image", handle)]))
+            ColorPhoto(shirt_jpeg(rgb, (i % 5) * 3 - 6), handle, "top"), ColorPhoto(b"not an image", handle)]))
     report = train_store_heads(products, labels, tmp_path / "store-c")
     assert report["colors"] == 3 and report["color_photos"] == 40  # the unreadable photos are left out
     assert report["held_out_scores"]["color_accuracy"] == 1.0
