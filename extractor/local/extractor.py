@@ -222,7 +222,7 @@ class LocalExtractor:
         store_scores = None
         if self.store_head is not None:
             store_scores = self.store_head.category_scores(vector, self._mean_feature(work))
-        sized_by = "shoe-size" if names_a_shoe_size(self.taxonomy, product.title) else None
+        sized_by = "shoe-size" if names_a_shoe_size(self.taxonomy, clean_text(product.title)) else None
         ranked = index.rank(query, vector, evidence, k=5, store_scores=store_scores, sized_by=sized_by)
         category = alternatives = None
         if ranked:

@@ -347,9 +347,10 @@ class _Finder:
 
 
 def names_a_shoe_size(taxonomy: Taxonomy, title: str) -> bool:
-    """Whether a title gives a shoe size with its width or sizing system ("8.5 M US", "EU38", "12 D"): only
-    footwear is sold by those, so the title is a shoe's whatever else its words suggest. A number that may
-    also be a clothing size ("7.5 US") or a letter size ("Size M") is no proof."""
+    """Whether a title gives a shoe size with its width ("8.5 M US", "12 D", "5-5.5 Narrow"): only footwear
+    is sold by those, so the title is a shoe's whatever else its words suggest. A number that may also be a
+    clothing size ("7.5 US", "EU38": European clothing sizes run 32-48 too) or a letter size ("Size M") is
+    no proof."""
     finds = find_sizes(taxonomy, title)
     clothing = {(f.start, f.end) for f in finds if f.attribute != "shoe-size"}
     return any(f.attribute == "shoe-size" and f.name[:1].isdigit() and re.search(r"[A-Za-z]", f.text)
