@@ -205,6 +205,7 @@ def name_color(rgb: tuple[float, float, float]) -> str:
 # strong +-25), then the share of each colour name the rules above give.
 HIST_L = (0.0, BLACK_BELOW_L, 45.0, PINK_ABOVE_L, WHITE_ABOVE_L, 101.0)
 HIST_AB = (-200.0, -25.0, -8.0, 8.0, 25.0, 200.0)
+# Spelled out, not read from the palette: saved heads depend on this order (a test checks it covers the palette).
 FEATURE_NAMES = ("Beige", "Black", "Blue", "Brown", "Gray", "Green", "Navy", "Orange", "Pink", "Purple", "Red",
                  "White", "Yellow")
 COLOR_FEATURES = (len(HIST_L) - 1) * (len(HIST_AB) - 1) ** 2 + len(FEATURE_NAMES)

@@ -15,14 +15,20 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from extractor.images import ImageError, decode_image, read_image_bytes
+from extractor.images import ImageError, decode_image, downscale, read_image_bytes
 from extractor.local import colors as colors_mod
 from extractor.local.category import get_category_index
 from extractor.local.imagenet import ImageLabels, category_evidence, get_model, set_torch_threads
 from extractor.local.quality import image_notes
 from extractor.local.safety import get_nudity_model, nudity_verdict, text_reasons
-from extractor.local.sizes import names_a_shoe_size
-from extractor.local.text import ValueHit, category_query, clean_text, find_text_values, merchant_values
+from extractor.local.text import (
+    ValueHit,
+    category_query,
+    clean_text,
+    find_text_values,
+    merchant_values,
+    title_is_footwear,
+)
 from extractor.models import (
     CategoryGuess,
     ExtractedAttribute,
@@ -37,10 +43,18 @@ from taxonomy import Taxonomy
 log = logging.getLogger(__name__)
 
 DRAFT = (448, 448)  # JPEG decodes at 1/2..1/8 scale: a 1000 px photo decodes at ~500 px
+MODEL_SIDE = 640  # the largest side the image models and the colour reading see
 MAX_IMAGES = 4  # images per product that go through the models
 SOLID = "pattern__solid"
 WORKERS = max(1, min(2, os.cpu_count() or 1))  # extraction threads: the models and PIL release the GIL
 MIN_SHARD = 4  # a batch smaller than two shards of this runs inline
+
+def decode_photo(source: str | bytes) -> tuple[Image.Image, tuple[int, int]]:
+    """A product photo as the local extractor reads it (a path or the file's bytes), and its size as decoded
+    before it was brought down to MODEL_SIDE (what the quality notes judge). Raises ImageError."""
+    image = decode_image(source if isinstance(source, bytes) else read_image_bytes(source), draft_size=DRAFT)
+    return downscale(image, MODEL_SIDE), image.size
+
 
 _pool_lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
@@ -114,7 +128,8 @@ class LocalExtractor:
 
     def _extract_serial(self, products: Sequence[ProductInput]) -> list[Extraction]:
         works = [_Work(product=p) for p in products]
-        queries = [category_query(w.product) for w in works]
+        footwear = [title_is_footwear(w.product) for w in works]
+        queries = [category_query(w.product, footwear=f) for w, f in zip(works, footwear, strict=True)]
         index = get_category_index(self.taxonomy, self.models_dir)
         # The text model runs on its own thread while this one decodes and runs the image models: on the
         # listing-time path (one product) that overlaps the two halves of the work.
@@ -130,7 +145,7 @@ class LocalExtractor:
         for i, work in enumerate(works):
             work.timings["text_embed"] = round(embed_ms, 2)
             try:
-                out.append(self._finish(work, queries[i], vectors.get(i), index))
+                out.append(self._finish(work, queries[i], vectors.get(i), index, footwear[i]))
             except Exception as exc:  # one product never fails the batch
                 log.exception("local extraction failed for %s", work.product.product_id)
                 out.append(self._empty(work, [*work.errors, f"extraction failed: {exc}"]))
@@ -161,8 +176,7 @@ class LocalExtractor:
         hashes: list[int] = []
         for idx, source in enumerate(work.product.images):
             try:
-                data = source if isinstance(source, bytes) else read_image_bytes(source)
-                image = decode_image(data, draft_size=DRAFT)
+                image, original = decode_photo(source)
             except ImageError as exc:
                 work.errors.append(f"image {idx}: {exc}")
                 work.notes.append(ImageNote(image=idx, issue="unreadable", detail=str(exc)[:200]))
@@ -171,10 +185,6 @@ class LocalExtractor:
                 work.errors.append(f"image {idx}: unreadable ({type(exc).__name__})")
                 work.notes.append(ImageNote(image=idx, issue="unreadable", detail=type(exc).__name__))
                 continue
-            original = image.size
-            if max(image.size) > 640:
-                image = image.copy()
-                image.thumbnail((640, 640), Image.Resampling.BILINEAR)
             notes = image_notes(idx, image, original, hashes)
             work.notes.extend(notes)
             if any(n.issue == "duplicate" for n in notes) or len(work.images) >= MAX_IMAGES:
@@ -209,7 +219,7 @@ class LocalExtractor:
             existing.append(s)
             w.nudity = existing  # type: ignore[attr-defined]
 
-    def _finish(self, work: _Work, query: str, vector: np.ndarray | None, index: Any) -> Extraction:
+    def _finish(self, work: _Work, query: str, vector: np.ndarray | None, index: Any, footwear: bool) -> Extraction:
         started = time.perf_counter()
         product = work.product
         errors = list(work.errors)
@@ -222,8 +232,9 @@ class LocalExtractor:
         store_scores = None
         if self.store_head is not None:
             store_scores = self.store_head.category_scores(vector, self._mean_feature(work))
-        sized_by = "shoe-size" if names_a_shoe_size(self.taxonomy, clean_text(product.title)) else None
-        ranked = index.rank(query, vector, evidence, k=5, store_scores=store_scores, sized_by=sized_by)
+        # Only categories sized by shoe size compete for a title that gives one.
+        ranked = index.rank(query, vector, evidence, k=5, store_scores=store_scores,
+                            sized_by="shoe-size" if footwear else None)
         category = alternatives = None
         if ranked:
             guesses = [self._guess(r.id, r.confidence) for r in ranked]

@@ -44,18 +44,26 @@ def expand_title(title: str) -> str:
     return " ".join(dict.fromkeys(found))
 
 
-def category_query(product: ProductInput, max_chars: int = 300) -> str:
-    """The text that names what the product is: title (with taxonomy wording for retail words), the merchant's
-    category path and product type, tags, then the opening of the description."""
+def category_query(product: ProductInput, max_chars: int = 300, footwear: bool | None = None) -> str:
+    """The text that names what the product is: title (with taxonomy wording for retail words, and "shoes"
+    when it gives a shoe size), the merchant's category path and product type, tags, then the opening of
+    the description. `footwear`: `title_is_footwear(product)`, when the caller has it already."""
     merchant_path = (product.merchant_category or "").replace("/", " > ")
     title = clean_text(product.title)
-    footwear = "shoes" if names_a_shoe_size(Taxonomy.load(), title) else ""
-    parts = [title, expand_title(title), footwear, merchant_path, product.product_type, " ".join(product.tags)]
+    if footwear is None:
+        footwear = title_is_footwear(product)
+    parts = [title, expand_title(title), "shoes" if footwear else "", merchant_path, product.product_type,
+             " ".join(product.tags)]
     text = ". ".join(clean_text(p) for p in parts if p and p.strip())
     description = clean_text(product.description)
     if description:  # the opening of the description often says what the product is ("this hoodie")
         text = f"{text}. {description[:160]}" if text else description[:160]
     return text[:max_chars]
+
+
+def title_is_footwear(product: ProductInput) -> bool:
+    """The title gives a shoe size with its width: the product is footwear (`sizes.names_a_shoe_size`)."""
+    return names_a_shoe_size(Taxonomy.load(), clean_text(product.title))
 
 
 def find_text_values(taxonomy: Taxonomy, product: ProductInput) -> list[ValueHit]:

@@ -320,9 +320,8 @@ def product_features(products: Sequence[ProductInput], extractor: Any = None, ba
 def read_color_photos(labels: Sequence[StoreLabels]) -> tuple[list[StoreLabels], list[ColorReading]]:
     """The labels with only their readable colour photos, and the colour reading of each kept photo (in
     order), each photo decoded as the local extractor decodes a product's photo."""
-    from extractor.images import decode_image, load_image
     from extractor.local.colors import read_colors
-    from extractor.local.extractor import DRAFT
+    from extractor.local.extractor import decode_photo
 
     kept: list[StoreLabels] = []
     readings: list[ColorReading] = []
@@ -330,8 +329,7 @@ def read_color_photos(labels: Sequence[StoreLabels]) -> tuple[list[StoreLabels],
         photos: list[ColorPhoto] = []
         for photo in lab.color_photos:
             try:
-                image = (decode_image(photo.image, draft_size=DRAFT) if isinstance(photo.image, bytes)
-                         else load_image(photo.image, draft_size=DRAFT))
+                image, _ = decode_photo(photo.image)
             except Exception:  # an unreadable photo teaches nothing; the extractor reports it on its own
                 continue
             photos.append(photo)
