@@ -14,6 +14,7 @@ from typing import Literal
 from extractor.base import ExtractorUnavailable
 from indexer.conversions import build_document, extraction_input
 from indexer.embedding_cache import embed_cached
+from indexer.importers.common import is_url
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def poison_reason(product, extraction) -> str | None:
     poison."""
     unreadable = [note for note in extraction.image_notes if note.issue == "unreadable"
                   and note.image < len(product.images)
-                  and not str(product.images[note.image]).startswith(("http://", "https://"))]
+                  and not is_url(str(product.images[note.image]))]
     if not unreadable:
         return None
     return "; ".join(f"image {n.image}: {n.detail or 'unreadable'}" for n in unreadable)[:2000]
@@ -71,13 +72,16 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
     taxonomy_version = Taxonomy.load().version
     result = BatchResult()
     products = catalog.get_products(store, list(product_ids))
+    # Products with no extraction of their current content by this extractor version (one query).
+    needs_extraction = set(catalog.stale_products(store, extractor.name, extractor.version, taxonomy_version,
+                                                  product_ids=list(product_ids)))
     stale = []
     touched = []
     for pid in product_ids:
         product = products.get(pid)
         if product is None:
             result.outcomes[pid] = "missing"
-        elif catalog.get_extraction(store, pid, extractor.name, extractor.version, taxonomy_version) is not None:
+        elif pid not in needs_extraction:
             result.outcomes[pid] = "skipped"
             touched.append(pid)
         else:

@@ -31,16 +31,11 @@ def start_reindex(catalog, store: str) -> tuple[Job, bool]:
         return running, False
     job = catalog.create_job(KIND, store)
     # Two requests racing past the check above each created a job: the oldest wins, the others step aside.
-    winner = _oldest_active(catalog, store)
+    winner = catalog.running_job(KIND, store, oldest=True)
     if winner is not None and winner.id != job.id:
         catalog.update_job(job.id, state="failed", error=f"superseded by job {winner.id}")
         return winner, False
     return job, True
-
-
-def _oldest_active(catalog, store: str) -> Job | None:
-    active = [j for j in catalog.list_jobs(store, limit=20) if j.kind == KIND and j.state in ("queued", "running")]
-    return min(active, key=lambda j: (j.created_at, j.id)) if active else None
 
 
 def begin_reindex(catalog, job_id: str, *, chunk_size: int) -> ChunkSpec | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from indexer.conversions import build_document
 from indexer.documents import IndexDocument
 from indexer.embedding_cache import embed_cached
+from indexer.models import Product
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +62,14 @@ class IndexSync:
         upserts = [key for key, op in last.items() if op == "upsert"]
         deletes = [key for key, op in last.items() if op == "delete"]
 
-        docs: list[IndexDocument] = []
+        ids_by_store: dict[str, list[str]] = {}
         for store, product_id in upserts:
-            doc = self.document(store, product_id)
-            if doc is None:  # deleted after this change was logged; its delete follows in the log
-                deletes.append((store, product_id))
-            else:
-                docs.append(doc)
+            ids_by_store.setdefault(store, []).append(product_id)
+        found = {(store, pid): product for store, ids in ids_by_store.items()
+                 for pid, product in self.catalog.get_products(store, ids).items()}
+        docs = self.build_many([found[key] for key in upserts if key in found])
+        # Not found: deleted after this change was logged; its delete follows in the log.
+        deletes.extend(key for key in upserts if key not in found)
         report.embedded = self._write(docs, deletes)
         report.applied = len(changes)
         report.upserted = len(docs)
@@ -98,15 +100,15 @@ class IndexSync:
         self.lexical.clear()
         self.vector.clear()
         for store in (stores if stores is not None else self.catalog.stores()):
-            batch: list[IndexDocument] = []
+            batch: list[Product] = []
             for product in self.catalog.iter_products(store):
-                batch.append(self.build(product))
+                batch.append(product)
                 if len(batch) >= self.batch_size:
-                    report.embedded += self._write(batch, [])
+                    report.embedded += self._write(self.build_many(batch), [])
                     report.upserted += len(batch)
                     batch = []
             if batch:
-                report.embedded += self._write(batch, [])
+                report.embedded += self._write(self.build_many(batch), [])
                 report.upserted += len(batch)
         self.catalog.set_sync_position(SYNC_NAME, position)
         report.position = position
@@ -119,6 +121,15 @@ class IndexSync:
     def build(self, product) -> IndexDocument:
         extraction = self.catalog.latest_extraction(product.store, product.product_id)
         return build_document(product, extraction, self.taxonomy)
+
+    def build_many(self, products: list[Product]) -> list[IndexDocument]:
+        """`build` for many products, in their order: one extraction query per store (and chunk of ids)."""
+        ids_by_store: dict[str, list[str]] = {}
+        for product in products:
+            ids_by_store.setdefault(product.store, []).append(product.product_id)
+        extractions = {(store, pid): extraction for store, ids in ids_by_store.items()
+                       for pid, extraction in self.catalog.latest_extractions(store, ids).items()}
+        return [build_document(p, extractions.get((p.store, p.product_id)), self.taxonomy) for p in products]
 
     def _write(self, docs: list[IndexDocument], deletes: list[tuple[str, str]]) -> int:
         vectors, computed = embed_cached(self.catalog, self.embedder, [d.embedding_text() for d in docs])

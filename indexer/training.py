@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from extractor.local.colors import region_for
 from indexer.conversions import extraction_input, merchant_attribute_values, variant_color_photos
+
+TRAIN_READ_BATCH = 500  # products whose latest extractions are read in one query
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def store_models_dir(catalog_home: Path, store: str) -> Path:
@@ -33,13 +47,15 @@ def train_store(catalog, store: str, catalog_home: Path, taxonomy, extractor=Non
     from extractor.local.train import train_store_heads
 
     products, labels = [], []
-    for product in catalog.iter_products(store):
-        extraction = catalog.latest_extraction(store, product.product_id)
-        extracted = extraction.category.id if extraction and extraction.category else None
-        label = merchant_labels(product, taxonomy, extracted)
-        if label["category"] or label["values"] or label["color_photos"]:
-            products.append(extraction_input(product))
-            labels.append(label)
+    for batch in _batches(catalog.iter_products(store), TRAIN_READ_BATCH):
+        extractions = catalog.latest_extractions(store, [p.product_id for p in batch])
+        for product in batch:
+            extraction = extractions.get(product.product_id)
+            extracted = extraction.category.id if extraction and extraction.category else None
+            label = merchant_labels(product, taxonomy, extracted)
+            if label["category"] or label["values"] or label["color_photos"]:
+                products.append(extraction_input(product))
+                labels.append(label)
     if len(products) < 10:
         raise ValueError(f"store {store!r} has {len(products)} merchant-labelled products; need at least 10")
     return train_store_heads(products, labels, store_models_dir(catalog_home, store), extractor=extractor)

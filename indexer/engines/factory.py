@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from extractor.embeddings import DIM
 from indexer.engines.lexical.base import LexicalEngine
 from indexer.engines.lock import EngineOwnerLock
 from indexer.engines.vector.base import VectorEngine
 from indexer.settings import Settings
-
-EMBEDDING_DIM = 384  # all-MiniLM-L6-v2
 
 
 @dataclass
@@ -51,7 +50,7 @@ def index_dir(catalog_home: Path) -> Path:
     return Path(catalog_home) / "index"
 
 
-def open_engines(settings: Settings, *, dim: int = EMBEDDING_DIM) -> Engines:
+def open_engines(settings: Settings, *, dim: int = DIM) -> Engines:
     embedded = not settings.elasticsearch_url or not settings.qdrant_url
     lock = EngineOwnerLock(settings.catalog_home).acquire() if embedded else None
     lexical: LexicalEngine | None = None
@@ -78,7 +77,7 @@ def open_lexical(settings: Settings) -> LexicalEngine:
     return TantivyLexicalEngine(index_dir(settings.catalog_home) / "tantivy")
 
 
-def open_vector(settings: Settings, *, dim: int = EMBEDDING_DIM) -> VectorEngine:
+def open_vector(settings: Settings, *, dim: int = DIM) -> VectorEngine:
     """The vector engine alone; the caller must hold the owner lock when it is embedded."""
     if settings.qdrant_url:
         from indexer.engines.vector.qdrant_server import QdrantServerVectorEngine

@@ -19,7 +19,6 @@ from indexer.filters import ATTR_PREFIX, FilterError, check_field
 FIELD_KEYS = {"product_id": "product_id", "vendor": "vendor", "product_type": "product_type",
               "tags": "tags", "category": "category", "flagged": "flagged"}
 ATTRS_KEY = "attrs"
-KEYWORD_KEYS = ("store", "product_id", "vendor", "product_type", "tags", "category", "attrs", "flagged")
 
 
 def attr_key(handle: str, value: str) -> str:

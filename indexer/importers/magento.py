@@ -46,12 +46,15 @@ def read_magento(root: Path, store: str, log: IssueLog) -> Iterator[Product]:
     images_dir = fixtures.parent / "images"
     tree = _category_tree(fixtures)
     seen: dict[str, Path] = {}
+    image_maps: dict[Path, dict[str, list[tuple[Path, int, str]]]] = {}  # per folder, read once
     for csv_path in sorted(fixtures.rglob("*.csv")):
         header = set(csv_header(csv_path))
         if {"sku", "product_type", "name"} <= header:
             products = _read_export(csv_path, store, images_dir, log)
         elif {"sku", "name", "category"} <= header:
-            products = _read_shorthand(csv_path, store, images_dir, tree, log)
+            if csv_path.parent not in image_maps:
+                image_maps[csv_path.parent] = _image_map(csv_path.parent, log)
+            products = _read_shorthand(csv_path, store, images_dir, tree, image_maps[csv_path.parent], log)
         else:
             continue  # categories, attributes, links, reviews, images_*.csv (read with their products)
         for product in products:
@@ -194,8 +197,8 @@ def _image_map(folder: Path, log: IssueLog) -> dict[str, list[tuple[Path, int, s
 
 
 def _read_shorthand(path: Path, store: str, images_dir: Path, tree: dict[str, set[str]],
-                    log: IssueLog) -> Iterator[Product]:
-    image_map = _image_map(path.parent, log)
+                    image_map: dict[str, list[tuple[Path, int, str]]], log: IssueLog) -> Iterator[Product]:
+    """Products of a shorthand CSV; `image_map` is `_image_map` of its folder (sku -> image refs)."""
     for line, row in read_csv(path, log):
         sku = (row.get("sku") or "").strip()
         if not sku:

@@ -6,7 +6,7 @@ from sqlalchemy import and_, exists, select
 
 from extractor.models import Extraction
 from indexer.store import schema
-from indexer.store.base import StoreBase
+from indexer.store.base import StoreBase, chunks
 from indexer.store.dialect import insert_or_update
 from indexer.store.types import utcnow
 
@@ -33,11 +33,15 @@ class ExtractionsMixin(StoreBase):
                 self._log_changes(conn, [(store, product_id, "upsert")])
         return current == content_hash
 
-    def _current(self, store: str, product_id: str):
-        return (select(E.c.data)
+    @staticmethod
+    def _current_of(*columns):
+        """Extractions of the products' current content (joined on content hash, store and product)."""
+        return (select(*columns)
                 .join(P, and_(P.c.content_hash == E.c.content_hash, P.c.store == E.c.store,
-                              P.c.product_id == E.c.product_id))
-                .where(P.c.store == store, P.c.product_id == product_id))
+                              P.c.product_id == E.c.product_id)))
+
+    def _current(self, store: str, product_id: str):
+        return self._current_of(E.c.data).where(P.c.store == store, P.c.product_id == product_id)
 
     def get_extraction(self, store: str, product_id: str, extractor: str, extractor_version: str,
                        taxonomy_version: str) -> Extraction | None:
@@ -56,13 +60,32 @@ class ExtractionsMixin(StoreBase):
             data = conn.scalar(query)
         return None if data is None else Extraction.model_validate_json(data)
 
-    def stale_products(self, store: str, extractor: str, extractor_version: str,
-                       taxonomy_version: str) -> list[str]:
-        """Product ids of the store with no extraction of their current content by this version."""
+    def latest_extractions(self, store: str, product_ids: list[str]) -> dict[str, Extraction]:
+        """`latest_extraction` for many products of one store in one query per chunk of ids; products
+        without an extraction of their current content are absent from the result."""
+        latest: dict[str, str] = {}
+        with self._read() as conn:
+            for batch in chunks(list(dict.fromkeys(product_ids))):
+                query = (self._current_of(P.c.product_id, E.c.data)
+                         .where(P.c.store == store, P.c.product_id.in_(batch))
+                         .order_by(E.c.created_at.desc(), E.c.id.desc()))
+                for pid, data in conn.execute(query):
+                    latest.setdefault(pid, data)  # the first row per product is its most recent
+        return {pid: Extraction.model_validate_json(data) for pid, data in latest.items()}
+
+    def stale_products(self, store: str, extractor: str, extractor_version: str, taxonomy_version: str,
+                       product_ids: list[str] | None = None) -> list[str]:
+        """Product ids of the store with no extraction of their current content by this version, in id
+        order; with `product_ids`, only among those (ids of products not in the store are left out)."""
         valid = exists().where(E.c.content_hash == P.c.content_hash, E.c.store == P.c.store,
                                E.c.product_id == P.c.product_id, E.c.extractor == extractor,
                                E.c.extractor_version == extractor_version,
                                E.c.taxonomy_version == taxonomy_version)
         query = select(P.c.product_id).where(P.c.store == store, ~valid).order_by(P.c.product_id)
         with self._read() as conn:
-            return list(conn.scalars(query))
+            if product_ids is None:
+                return list(conn.scalars(query))
+            stale: set[str] = set()
+            for batch in chunks(list(dict.fromkeys(product_ids))):
+                stale.update(conn.scalars(query.where(P.c.product_id.in_(batch))))
+        return sorted(stale)

@@ -41,20 +41,15 @@ class JobsMixin(StoreBase):
             row = conn.execute(select(J).where(J.c.id == job_id)).first()
         return None if row is None else _job(row)
 
-    def running_job(self, kind: str, store: str | None) -> Job | None:
-        """The newest queued or running job of this kind for this store, if any."""
+    def running_job(self, kind: str, store: str | None, *, oldest: bool = False) -> Job | None:
+        """The newest (with `oldest`, the oldest; ties by id) queued or running job of this kind for this
+        store, if any."""
         query = select(J).where(J.c.kind == kind, J.c.state.in_(("queued", "running")))
         query = query.where(J.c.store.is_(None) if store is None else J.c.store == store)
+        order = (J.c.created_at.asc(), J.c.id.asc()) if oldest else (J.c.created_at.desc(),)
         with self._read() as conn:
-            row = conn.execute(query.order_by(J.c.created_at.desc()).limit(1)).first()
+            row = conn.execute(query.order_by(*order).limit(1)).first()
         return None if row is None else _job(row)
-
-    def list_jobs(self, store: str | None = None, limit: int = 50) -> list[Job]:
-        query = select(J)
-        if store is not None:
-            query = query.where(J.c.store == store)
-        with self._read() as conn:
-            return [_job(r) for r in conn.execute(query.order_by(J.c.created_at.desc()).limit(limit))]
 
     def update_job(self, job_id: str, *, done_delta: int = 0, failed_delta: int = 0,
                    state: JobState | None = None, total: int | None = None,

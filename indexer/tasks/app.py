@@ -11,12 +11,16 @@ import logging
 from celery import Celery
 from kombu import Queue
 
+from indexer.realtime import transient_errors
 from indexer.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 QUEUES = ("realtime", "bulk")
 TASK_MODULES = ["indexer.tasks.products", "indexer.tasks.reindex"]
+# Task options shared by every task: retry transient errors with backoff, acknowledge after the work.
+RETRY = {"autoretry_for": transient_errors(), "retry_backoff": True, "retry_backoff_max": 60,
+         "retry_jitter": True, "max_retries": 3, "acks_late": True}
 
 
 def make_celery(settings: Settings) -> Celery:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from indexer.realtime import delete_one, extract_batch, transient_errors
-from indexer.tasks.app import app
+from indexer.realtime import delete_one, extract_batch
+from indexer.tasks.app import RETRY, app
 from indexer.tasks.context import get_context
 from indexer.tasks.metrics import observe_batch
-
-RETRY = {"autoretry_for": transient_errors(), "retry_backoff": True, "retry_backoff_max": 60,
-         "retry_jitter": True, "max_retries": 3, "acks_late": True}
 
 
 @app.task(bind=True, **RETRY)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from indexer.realtime import transient_errors
 from indexer.reindex import begin_reindex, recover_stale_jobs, run_chunk, run_inline
 from indexer.store.types import ChunkSpec
-from indexer.tasks.app import app, is_eager
+from indexer.tasks.app import RETRY, app, is_eager
 from indexer.tasks.context import get_context
 from indexer.tasks.metrics import observe_batch
-
-RETRY = {"autoretry_for": transient_errors(), "retry_backoff": True, "retry_backoff_max": 60,
-         "retry_jitter": True, "max_retries": 3, "acks_late": True}
 
 
 def _enqueue_chunk(chunk: ChunkSpec) -> None:

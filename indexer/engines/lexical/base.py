@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from indexer.documents import IndexDocument
 from indexer.engines.types import FacetCount, Hits, Sort
@@ -12,6 +12,31 @@ from indexer.filters import Filter
 # Field boosts for BM25 (issue 4: title above attributes above description).
 FIELD_BOOSTS = {"title": 3.0, "category_name": 2.0, "attributes_text": 1.5, "tags": 1.2, "vendor": 1.0,
                 "description": 0.5}
+# The analyzer of those text fields, the same on both engines: lowercase, ASCII folding, English stopwords,
+# Snowball (Porter2) English stemming.
+ANALYZER = "catalog_en"
+# Tie-breaker of the per-word dis_max over the text fields: the best field counts fully, the others a little
+# (Elasticsearch's multi_match best_fields with tie_breaker; tantivy's disjunction_max_query).
+TIE_BREAKER = 0.3
+# Logical keyword key (engines/keywords.py) -> keyword field, the same names in tantivy and Elasticsearch.
+# vendor/tags/product_type are also analyzed text fields for BM25, so their exact-value twins carry a suffix.
+KEYWORD_FIELDS = {"store": "store", "product_id": "product_id", "vendor": "vendor_kw",
+                  "product_type": "product_type_kw", "tags": "tags_kw", "category": "category",
+                  "attrs": "attrs", "flagged": "flagged"}
+
+
+def text_values(doc: IndexDocument) -> dict[str, str]:
+    """The analyzed text a document holds, per FIELD_BOOSTS field."""
+    return {"title": doc.title, "category_name": doc.category_name, "attributes_text": doc.attribute_text(),
+            "tags": " ".join(doc.tags), "vendor": doc.vendor, "description": doc.description}
+
+
+def facet_counts(buckets: Iterable[Mapping[str, Any]], prefix: str, size: int) -> list[FacetCount]:
+    """Terms-aggregation buckets as facet counts (value `prefix` stripped), most frequent first; ties by
+    value so pages are stable across engines."""
+    counts = [FacetCount(value=b["key"][len(prefix):], count=int(b["doc_count"])) for b in buckets]
+    counts.sort(key=lambda c: (-c.count, c.value))
+    return counts[:size]
 
 
 class LexicalEngine(Protocol):

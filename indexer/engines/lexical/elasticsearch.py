@@ -14,8 +14,8 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from indexer.documents import IndexDocument, point_id
 from indexer.engines.keywords import keyword_values
+from indexer.engines.lexical.base import KEYWORD_FIELDS, facet_counts, text_values
 from indexer.engines.lexical.es_filters import (
-    ES_KEYWORD_FIELDS,
     facet_agg,
     index_mapping,
     index_settings,
@@ -33,13 +33,10 @@ BULK_CHUNK = 500
 
 def es_document(doc: IndexDocument) -> dict[str, Any]:
     """The indexed body of a document: the same fields and values as the tantivy schema."""
-    body: dict[str, Any] = {"title": doc.title, "description": doc.description,
-                            "attributes_text": doc.attribute_text(), "tags": " ".join(doc.tags),
-                            "vendor": doc.vendor, "category_name": doc.category_name,
-                            "price": doc.price, "created_at": doc.created_at}
+    body: dict[str, Any] = {**text_values(doc), "price": doc.price, "created_at": doc.created_at}
     for key, values in keyword_values(doc).items():
         # an empty string is no value, as in tantivy (keeps facets free of "" buckets)
-        body[ES_KEYWORD_FIELDS[key]] = [v for v in values if v]
+        body[KEYWORD_FIELDS[key]] = [v for v in values if v]
     body["store"], body["product_id"] = doc.store, doc.product_id  # scalars: read back from _source
     return body
 
@@ -132,10 +129,7 @@ class ElasticsearchLexicalEngine:
         agg, prefix = facet_agg(field, size)
         res = self._call("facets", self._es.search, index=self.index, query=search_query(store, text, filter),
                          size=0, track_total_hits=False, aggs={"f": agg})
-        counts = [FacetCount(value=b["key"][len(prefix):], count=int(b["doc_count"]))
-                  for b in res["aggregations"]["f"]["buckets"]]
-        counts.sort(key=lambda c: (-c.count, c.value))
-        return counts[:size]
+        return facet_counts(res["aggregations"]["f"]["buckets"], prefix, size)
 
     def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
         res = self._call("price stats", self._es.search, index=self.index,

@@ -8,17 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from indexer.engines.keywords import facet_key, term
-from indexer.engines.lexical.base import FIELD_BOOSTS
+from indexer.engines.lexical.base import ANALYZER, FIELD_BOOSTS, KEYWORD_FIELDS, TIE_BREAKER
 from indexer.engines.types import Sort
-from indexer.filters import And, Eq, Filter, FilterError, In, Not, Or, Range
+from indexer.filters import And, Eq, Filter, FilterError, In, Not, Or, Range, check_field
 
-# Logical keyword key -> ES keyword field (same names as the tantivy schema).
-ES_KEYWORD_FIELDS = {"store": "store", "product_id": "product_id", "vendor": "vendor_kw",
-                     "product_type": "product_type_kw", "tags": "tags_kw", "category": "category",
-                     "attrs": "attrs", "flagged": "flagged"}
-NUMERIC_FIELDS = {"price": "price"}
-ANALYZER = "catalog_en"
-TIE_BREAKER = 0.3  # same as tantivy's per-word dis_max tie breaker
 FACET_SHARD_SIZE = 1000  # terms per shard before merging: exact counts for catalog-sized facets
 
 Query = dict[str, Any]
@@ -37,7 +30,7 @@ def index_settings() -> dict[str, Any]:
 def index_mapping() -> dict[str, Any]:
     """Strict mapping: a typo in a field name fails the bulk request instead of creating a new field."""
     properties: dict[str, Any] = {name: {"type": "text", "analyzer": ANALYZER} for name in FIELD_BOOSTS}
-    properties.update({name: {"type": "keyword"} for name in ES_KEYWORD_FIELDS.values()})
+    properties.update({name: {"type": "keyword"} for name in KEYWORD_FIELDS.values()})
     properties["price"] = {"type": "double"}
     properties["created_at"] = {"type": "double"}
     return {"dynamic": "strict", "properties": properties}
@@ -47,18 +40,16 @@ def index_mapping() -> dict[str, Any]:
 
 def _eq(node: Eq) -> Query:
     key, value = term(node.field, node.value)
-    return {"term": {ES_KEYWORD_FIELDS[key]: value}}
+    return {"term": {KEYWORD_FIELDS[key]: value}}
 
 
 def _in(node: In) -> Query:
     encoded = [term(node.field, v) for v in node.values]
-    return {"terms": {ES_KEYWORD_FIELDS[encoded[0][0]]: [v for _, v in encoded]}}
+    return {"terms": {KEYWORD_FIELDS[encoded[0][0]]: [v for _, v in encoded]}}
 
 
 def _range(node: Range) -> Query:
-    field = NUMERIC_FIELDS.get(node.field)
-    if field is None:
-        raise FilterError(f"no numeric field {node.field!r}")
+    field = check_field(node.field, numeric=True)  # numeric filter fields are mapped fields of the same name
     bounds = {op: getattr(node, op) for op in ("gte", "gt", "lte", "lt") if getattr(node, op) is not None}
     # A document without a price has no value, and ES range never matches a missing value.
     return {"range": {field: bounds}}
@@ -137,7 +128,7 @@ def lucene_regex_escape(text: str) -> str:
 def facet_agg(field: str, size: int) -> tuple[Query, str]:
     """(terms aggregation, value prefix to strip) for a facet over a neutral field."""
     key, prefix = facet_key(field)
-    terms: dict[str, Any] = {"field": ES_KEYWORD_FIELDS[key], "size": size,
+    terms: dict[str, Any] = {"field": KEYWORD_FIELDS[key], "size": size,
                              "shard_size": max(FACET_SHARD_SIZE, size * 10),
                              "order": [{"_count": "desc"}, {"_key": "asc"}]}
     if prefix:

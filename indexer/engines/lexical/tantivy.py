@@ -13,19 +13,22 @@ import tantivy
 
 from indexer.documents import IndexDocument, point_id
 from indexer.engines.keywords import facet_key, keyword_values
-from indexer.engines.lexical.base import FIELD_BOOSTS
-from indexer.engines.lexical.tantivy_filters import TANTIVY_KEYWORD_FIELDS, scoped_filter
+from indexer.engines.lexical.base import (
+    ANALYZER,
+    FIELD_BOOSTS,
+    KEYWORD_FIELDS,
+    TIE_BREAKER,
+    facet_counts,
+    text_values,
+)
+from indexer.engines.lexical.tantivy_filters import scoped_filter
 from indexer.engines.types import EngineError, FacetCount, Hit, Hits, Sort
 from indexer.filters import Filter
 
 # Bump when the schema or the analyzer changes: an index built by another version is rebuilt from the
 # catalog store (the index is derived data), and `recreated` tells the caller to run that rebuild.
 SCHEMA_VERSION = 1
-ANALYZER = "catalog_en"
 TEXT_FIELDS = tuple(FIELD_BOOSTS)  # title, category_name, attributes_text, tags, vendor, description
-# Tie-breaker of the per-word dis_max over fields: the best field counts fully, the others a little,
-# like Elasticsearch's multi_match best_fields with tie_breaker.
-TIE_BREAKER = 0.3
 WRITER_HEAP = 64_000_000
 FACET_SEGMENT_SIZE = 1000  # terms per segment considered before merging: exact counts for our sizes
 
@@ -47,7 +50,7 @@ def build_schema() -> tantivy.Schema:
     for name in TEXT_FIELDS:
         sb.add_text_field(name, tokenizer_name=ANALYZER, index_option="position")
     sb.add_text_field("uid", tokenizer_name="raw", index_option="basic")  # point id: the unique key
-    for key, name in TANTIVY_KEYWORD_FIELDS.items():
+    for key, name in KEYWORD_FIELDS.items():
         # fast=True gives columnar values for the terms aggregations behind facets.
         sb.add_text_field(name, stored=(key == "product_id"), fast=True, tokenizer_name="raw",
                           index_option="basic")
@@ -65,15 +68,13 @@ def tokenize(analyzer: tantivy.TextAnalyzer, text: str) -> list[str]:
 def _to_document(doc: IndexDocument) -> tantivy.Document:
     d = tantivy.Document()
     d.add_text("uid", doc.point_id())
-    texts = {"title": doc.title, "category_name": doc.category_name, "attributes_text": doc.attribute_text(),
-             "tags": " ".join(doc.tags), "vendor": doc.vendor, "description": doc.description}
-    for name, text in texts.items():
+    for name, text in text_values(doc).items():
         if text:
             d.add_text(name, text)
     for key, values in keyword_values(doc).items():
         for value in values:
             if value:  # an empty string is no value (keeps facets free of "" buckets)
-                d.add_text(TANTIVY_KEYWORD_FIELDS[key], value)
+                d.add_text(KEYWORD_FIELDS[key], value)
     if doc.price is not None:  # no price -> no value -> never matches a price range
         d.add_float("price", float(doc.price))
     d.add_float("created_at", float(doc.created_at))
@@ -195,17 +196,13 @@ class TantivyLexicalEngine:
     def facets(self, store: str, text: str, filter: Filter | None, field: str, *,
                size: int = 50) -> list[FacetCount]:
         key, prefix = facet_key(field)
-        terms: dict[str, object] = {"field": TANTIVY_KEYWORD_FIELDS[key], "size": size,
+        terms: dict[str, object] = {"field": KEYWORD_FIELDS[key], "size": size,
                                     "segment_size": max(FACET_SEGMENT_SIZE, size * 10)}
         if prefix:
             # One "attrs" column holds every attribute: keep only this handle's "<handle>=" values.
             terms["include"] = re.escape(prefix) + ".*"
         result = self._searcher.aggregate(self._query(store, text, filter), {"f": {"terms": terms}})
-        counts = [FacetCount(value=b["key"][len(prefix):], count=int(b["doc_count"]))
-                  for b in result["f"]["buckets"] if b["doc_count"] > 0]
-        # Most frequent first; ties by value so pages are stable across engines.
-        counts.sort(key=lambda c: (-c.count, c.value))
-        return counts[:size]
+        return facet_counts((b for b in result["f"]["buckets"] if b["doc_count"] > 0), prefix, size)
 
     def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
         query = self._query(store, text, filter)

@@ -11,21 +11,15 @@ from collections.abc import Callable
 import tantivy
 
 from indexer.engines.keywords import term
-from indexer.filters import And, Eq, Filter, FilterError, In, Not, Or, Range
-
-# Logical keyword key -> tantivy field. vendor/tags/product_type are also analyzed text fields
-# for BM25, so their exact-value twins carry a suffix.
-TANTIVY_KEYWORD_FIELDS = {"store": "store", "product_id": "product_id", "vendor": "vendor_kw",
-                          "product_type": "product_type_kw", "tags": "tags_kw", "category": "category",
-                          "attrs": "attrs", "flagged": "flagged"}
-NUMERIC_FIELDS = {"price": "price"}
+from indexer.engines.lexical.base import KEYWORD_FIELDS
+from indexer.filters import And, Eq, Filter, FilterError, In, Not, Or, Range, check_field
 
 Translator = Callable[[object, tantivy.Schema], tantivy.Query]
 
 
 def term_query(schema: tantivy.Schema, key: str, value: str) -> tantivy.Query:
     # index_option "basic": keyword fields are indexed without positions or frequencies.
-    return tantivy.Query.term_query(schema, TANTIVY_KEYWORD_FIELDS[key], value, index_option="basic")
+    return tantivy.Query.term_query(schema, KEYWORD_FIELDS[key], value, index_option="basic")
 
 
 def _eq(node: Eq, schema: tantivy.Schema) -> tantivy.Query:
@@ -35,14 +29,12 @@ def _eq(node: Eq, schema: tantivy.Schema) -> tantivy.Query:
 
 def _in(node: In, schema: tantivy.Schema) -> tantivy.Query:
     encoded = [term(node.field, v) for v in node.values]
-    field = TANTIVY_KEYWORD_FIELDS[encoded[0][0]]
+    field = KEYWORD_FIELDS[encoded[0][0]]
     return tantivy.Query.term_set_query(schema, field, [v for _, v in encoded])
 
 
 def _range(node: Range, schema: tantivy.Schema) -> tantivy.Query:
-    field = NUMERIC_FIELDS.get(node.field)
-    if field is None:
-        raise FilterError(f"no numeric field {node.field!r}")
+    field = check_field(node.field, numeric=True)  # numeric filter fields are schema fields of the same name
     # tantivy takes one lower and one upper bound; when both gt and gte are given the tighter wins,
     # which is what the reference evaluator (all bounds must hold) means.
     lower, include_lower = _tighter_lower(node.gte, node.gt)

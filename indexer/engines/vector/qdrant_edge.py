@@ -13,9 +13,12 @@ from pathlib import Path
 
 import qdrant_edge as q
 
+from extractor.embeddings import DIM
 from indexer.documents import IndexDocument, point_id
 from indexer.engines.types import EngineError, Hit
 from indexer.engines.vector.qdrant_filters import (
+    FLOAT_PAYLOAD_KEYS,
+    KEYWORD_PAYLOAD_KEYS,
     checked_points,
     edge_models,
     point_payload,
@@ -27,10 +30,8 @@ from indexer.filters import Filter
 UPSERT_BATCH = 512
 SCROLL_PAGE = 1000
 # Payload indexes: filters and the store scope use them instead of scanning payloads.
-PAYLOAD_INDEXES = {"store": q.PayloadSchemaType.Keyword, "category": q.PayloadSchemaType.Keyword,
-                   "attrs": q.PayloadSchemaType.Keyword, "vendor": q.PayloadSchemaType.Keyword,
-                   "tags": q.PayloadSchemaType.Keyword, "product_type": q.PayloadSchemaType.Keyword,
-                   "flagged": q.PayloadSchemaType.Keyword, "price": q.PayloadSchemaType.Float}
+PAYLOAD_INDEXES = {**{key: q.PayloadSchemaType.Keyword for key in KEYWORD_PAYLOAD_KEYS},
+                   **{key: q.PayloadSchemaType.Float for key in FLOAT_PAYLOAD_KEYS}}
 _MODELS = edge_models()
 
 
@@ -43,7 +44,7 @@ def _config(dim: int) -> q.EdgeConfig:
 class QdrantEdgeVectorEngine:
     """VectorEngine on a Qdrant Edge shard in `path` (created on first use), cosine distance."""
 
-    def __init__(self, path: Path, dim: int = 384) -> None:
+    def __init__(self, path: Path, dim: int = DIM) -> None:
         self.path = Path(path)
         self.dim = dim
         self._write_lock = threading.Lock()

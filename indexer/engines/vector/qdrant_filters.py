@@ -13,9 +13,12 @@ from typing import Any
 
 from indexer.documents import IndexDocument
 from indexer.engines.keywords import keyword_values, term
-from indexer.filters import And, Eq, Filter, FilterError, In, Not, Or, Range
+from indexer.filters import And, Eq, Filter, FilterError, In, Not, Or, Range, check_field
 
-NUMERIC_KEYS = {"price": "price"}
+# Payload keys with a payload index (filters and the store scope use them instead of scanning payloads),
+# by kind; each engine maps them onto its own schema types. They are keys of `point_payload`.
+KEYWORD_PAYLOAD_KEYS = ("store", "category", "attrs", "vendor", "tags", "product_type", "flagged")
+FLOAT_PAYLOAD_KEYS = ("price",)
 
 
 def checked_points(docs: Sequence[IndexDocument], vectors: Sequence[Sequence[float]],
@@ -86,9 +89,7 @@ def _in(node: In, m: QdrantModels) -> Any:
 
 
 def _range(node: Range, m: QdrantModels) -> Any:
-    key = NUMERIC_KEYS.get(node.field)
-    if key is None:
-        raise FilterError(f"no numeric field {node.field!r}")
+    key = check_field(node.field, numeric=True)  # numeric filter fields are payload keys of the same name
     # A point whose price is null or missing never satisfies a range condition.
     return m.FieldCondition(key=key, range=m.Range(gte=node.gte, gt=node.gt, lte=node.lte, lt=node.lt))
 

@@ -10,9 +10,12 @@ from typing import Any
 from qdrant_client import QdrantClient
 from qdrant_client import models as m
 
+from extractor.embeddings import DIM
 from indexer.documents import IndexDocument, point_id
 from indexer.engines.types import EngineError, Hit
 from indexer.engines.vector.qdrant_filters import (
+    FLOAT_PAYLOAD_KEYS,
+    KEYWORD_PAYLOAD_KEYS,
     checked_points,
     client_models,
     point_payload,
@@ -26,12 +29,10 @@ UPSERT_BATCH = 256
 SCROLL_PAGE = 1000
 TIMEOUT_S = 10
 PAYLOAD_INDEXES: dict[str, Any] = {
+    **{key: m.PayloadSchemaType.KEYWORD for key in KEYWORD_PAYLOAD_KEYS},
+    **{key: m.PayloadSchemaType.FLOAT for key in FLOAT_PAYLOAD_KEYS},
     # is_tenant: Qdrant co-locates each store's points, so per-store queries read less.
     "store": m.KeywordIndexParams(type=m.KeywordIndexType.KEYWORD, is_tenant=True),
-    "category": m.PayloadSchemaType.KEYWORD, "attrs": m.PayloadSchemaType.KEYWORD,
-    "vendor": m.PayloadSchemaType.KEYWORD, "tags": m.PayloadSchemaType.KEYWORD,
-    "product_type": m.PayloadSchemaType.KEYWORD, "flagged": m.PayloadSchemaType.KEYWORD,
-    "price": m.PayloadSchemaType.FLOAT,
 }
 _MODELS = client_models()
 
@@ -40,7 +41,7 @@ class QdrantServerVectorEngine:
     """VectorEngine on a Qdrant collection (created with cosine distance and payload indexes when
     missing). `client` lets tests pass `QdrantClient(":memory:")` (qdrant-client's local mode)."""
 
-    def __init__(self, url: str, dim: int = 384, *, collection: str = DEFAULT_COLLECTION,
+    def __init__(self, url: str, dim: int = DIM, *, collection: str = DEFAULT_COLLECTION,
                  client: QdrantClient | None = None) -> None:
         self.url = url
         self.dim = dim
