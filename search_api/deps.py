@@ -37,6 +37,13 @@ def get_store(store: str, search: SearchDep) -> str:
 StoreDep = Annotated[str, Depends(get_store)]
 
 
+def require_catalog_store(runtime, store: str) -> None:
+    """404 unless the catalog holds `store`. A plain call, not a dependency: handlers make it after the
+    checks their dependencies make (the admin key first)."""
+    if not runtime.catalog.store_exists(store):
+        raise ApiError(404, "unknown_store", f"unknown store {store!r}")
+
+
 def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
     if not settings.catalog_admin_key:
         raise ApiError(403, "forbidden", "admin endpoints are disabled: set CATALOG_ADMIN_KEY")

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from search_api.sessions import SESSION_ID_PATTERN
+
+# Bounds of a search request, shared by the POST body and the GET query parameters.
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000
+SearchMode = Literal["hybrid", "lexical", "vector"]
+SEARCH_MODE_PATTERN = f"^({'|'.join(get_args(SearchMode))})$"
 
 
 class FilterSpec(BaseModel):
@@ -25,11 +34,11 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str = ""
-    session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    session_id: str | None = Field(default=None, pattern=SESSION_ID_PATTERN)
     filters: list[FilterSpec] | None = None  # when given, replaces the parsed filters
-    limit: int = Field(default=10, ge=1, le=100)
-    offset: int = Field(default=0, ge=0, le=10_000)
-    mode: Literal["hybrid", "lexical", "vector"] = "hybrid"
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    mode: SearchMode = "hybrid"
 
 
 class MatchedAttribute(BaseModel):
@@ -86,12 +95,3 @@ class SearchResponse(BaseModel):
     query_text: str
     sort: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody

@@ -18,8 +18,6 @@ class Runtime:
     settings: Settings
     catalog: object
     engines: object
-    taxonomy: object
-    embedder: object
     sync: object
     search: object
     documents: object
@@ -96,8 +94,8 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     sync.add_listener(documents.indexed)
     search = SearchService(engines.lexical, engines.vector, embedder, taxonomy, documents,
                            make_session_store(settings.session_redis_url), parser=make_query_parser(settings))
-    return Runtime(settings=settings, catalog=catalog, engines=engines, taxonomy=taxonomy, embedder=embedder,
-                   sync=sync, search=search, documents=documents, _stop=threading.Event())
+    return Runtime(settings=settings, catalog=catalog, engines=engines, sync=sync, search=search,
+                   documents=documents, _stop=threading.Event())
 
 
 @contextmanager

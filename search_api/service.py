@@ -7,13 +7,14 @@ import re
 import time
 from dataclasses import dataclass
 
-from indexer.engines.types import Hits
+from indexer.engines.types import Hits, Sort
 from indexer.filters import Eq, Not, Range, and_all
 from search_api.documents import DocumentCache
 from search_api.models import (
     AppliedFilterPublic,
     FacetPublic,
     FacetValuePublic,
+    FilterSpec,
     MatchedAttribute,
     SearchRequest,
     SearchResponse,
@@ -22,9 +23,10 @@ from search_api.models import (
 from search_api.query.conversation import merge_turn
 from search_api.query.fusion import rrf
 from search_api.query.models import AppliedFilter
-from search_api.query.parse import cut_query, to_filter
+from search_api.query.parse import cut_query, exclude_field, to_filter
 from search_api.query.parsers import QueryParser, RulesQueryParser
 from search_api.query.relax import relax_steps, relaxation_order
+from search_api.query.vocabulary import StoreVocabulary
 from search_api.sessions import SessionState, new_session_id
 
 # Facets shown to shoppers, in display order (price is bucketed separately).
@@ -58,6 +60,18 @@ class Ranked:
     lexical_total: int = 0
 
 
+@dataclass
+class _Query:
+    """One request's reading of the query, with the store's vocabulary and category groups as of its start."""
+
+    vocab: StoreVocabulary
+    groups: dict[str, frozenset[str]]
+    filters: list[AppliedFilter]
+    text: str  # the ranking text
+    sort: Sort | None
+    phrase: str  # the vector query
+
+
 class SearchService:
     def __init__(self, lexical, vector, embedder, taxonomy, documents: DocumentCache, sessions,
                  config: SearchConfig | None = None, parser: QueryParser | None = None) -> None:
@@ -74,36 +88,28 @@ class SearchService:
     # --- public -------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self.parser.close()
+        try:
+            self.parser.close()
+        finally:
+            close = getattr(self.sessions, "close", None)
+            if close is not None:
+                close()
 
     def ensure_store(self, store: str) -> None:
         if store not in self.lexical.stores():
             raise UnknownStoreError(f"unknown store {store!r}")
 
     def search(self, store: str, request: SearchRequest) -> SearchResponse:
+        """The store must exist (`ensure_store`): the routes check it before calling."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        self.ensure_store(store)
-        q = cut_query(request.q)  # the one limit: spans from the parser index this same text
-        vocab = self.documents.vocabulary(store)
-
         session_id = request.session_id or new_session_id()
         # A session is bound to its store: another store's session id starts afresh.
         state = self.sessions.get(session_id, store) if request.session_id else None
-        parsed = self.parser.parse(store, q, vocab, self.taxonomy)
-        if state is not None:
-            filters, text, sort = merge_turn(state.filters, parsed, q, previous_text=state.text,
-                                             previous_sort=state.sort)
-        else:
-            filters, text, sort = parsed.filters, parsed.text, parsed.sort
-        if request.filters is not None:
-            filters = [_explicit(spec) for spec in request.filters]
-        filters, text = _soften(filters, text, q)
-        # A follow-up ("under 40") says little by itself: the vector query describes the whole conversation.
-        phrase = _session_phrase(filters, text) if state is not None else _without_price_words(q, filters)
+        query = self._read(store, request.q, state, request.filters)
         timings["parse"] = _ms(started)
 
-        ranked, kept, relaxed = self._retrieve_relaxing(store, text, phrase, filters, sort, request.mode, timings)
+        ranked, kept, relaxed = self._retrieve_relaxing(store, query, request.mode, timings)
         page_ids = ranked.ids[request.offset: request.offset + request.limit]
         docs = self.documents.get_many(store, page_ids)
         results = [self._result(docs[pid], ranked.scores[pid], kept) for pid in page_ids if pid in docs]
@@ -111,7 +117,8 @@ class SearchService:
         t = time.perf_counter()
         # Facets describe the result set; when only the vector side found anything, that is the
         # filtered set, not the (empty) lexical match.
-        facets = self._facets(store, text if ranked.lexical_total else "", kept, vocab)
+        text, sort = query.text, query.sort
+        facets = self._facets(store, text if ranked.lexical_total else "", kept, query.vocab)
         timings["facets"] = _ms(t)
         self.sessions.put(session_id, SessionState(store=store, filters=kept, text=text, sort=sort,
                                                    turns=(state.turns + 1) if state else 1))
@@ -126,39 +133,58 @@ class SearchService:
     def rank(self, store: str, q: str, mode: str = "hybrid") -> list[str]:
         """Ranked product ids for one query with parsed filters and no session (evaluation)."""
         self.ensure_store(store)
-        q = cut_query(q)
-        parsed = self.parser.parse(store, q, self.documents.vocabulary(store), self.taxonomy)
-        filters, text = _soften(parsed.filters, parsed.text, q)
-        ranked, _, _ = self._retrieve_relaxing(store, text, _without_price_words(q, filters), filters, parsed.sort,
-                                               mode, {})
+        ranked, _, _ = self._retrieve_relaxing(store, self._read(store, q), mode, {})
         return ranked.ids
+
+    def _read(self, store: str, raw_q: str, state: SessionState | None = None,
+              explicit: list[FilterSpec] | None = None) -> _Query:
+        """The query as filters, ranking text, sort and vector phrase: parsed, merged into the session's
+        (when there is one), replaced by the client's `explicit` filters (when given), then softened."""
+        q = cut_query(raw_q)  # the one limit: spans from the parser index this same text
+        # Once per request: every relaxation attempt filters and ranks with the same vocabulary and groups.
+        vocab = self.documents.vocabulary(store)
+        groups = self.documents.category_groups(store)
+        parsed = self.parser.parse(store, q, vocab, self.taxonomy)
+        if state is not None:
+            filters, text, sort = merge_turn(state.filters, parsed, q, previous_text=state.text,
+                                             previous_sort=state.sort)
+        else:
+            filters, text, sort = parsed.filters, parsed.text, parsed.sort
+        if explicit is not None:
+            filters = [_explicit(spec) for spec in explicit]
+        filters, text = _soften(filters, text, q)
+        # A follow-up ("under 40") says little by itself: the vector query describes the whole conversation.
+        phrase = _session_phrase(filters, text) if state is not None else _without_price_words(q, filters)
+        return _Query(vocab=vocab, groups=groups, filters=filters, text=text, sort=sort, phrase=phrase)
 
     # --- retrieval ----------------------------------------------------------------------------
 
-    def _retrieve_relaxing(self, store, text, q, filters, sort, mode, timings):
+    def _retrieve_relaxing(self, store, query: _Query, mode, timings):
         """Retrieve under the filters; when they leave nothing, drop the least confident first and
         say so, instead of silently showing unrelated products as matches."""
+        filters = query.filters
         relaxed: list[AppliedFilter] = []
-        ranked = self._retrieve(store, text, q, filters, sort, mode, timings)
+        ranked = self._retrieve(store, query, filters, mode, timings)
         if ranked.ids or not filters:
             return ranked, filters, relaxed
         # One filter may be what empties the results ("running" on apparel that never says so): try
         # dropping a single one, in relaxation order, before giving up several.
         for single in relaxation_order(filters):
             kept = [f for f in filters if f is not single]
-            ranked = self._retrieve(store, text, q, kept, sort, mode, timings)
+            ranked = self._retrieve(store, query, kept, mode, timings)
             if ranked.ids:
                 return ranked, kept, [single]
         for kept, dropped in relax_steps(filters):
-            ranked = self._retrieve(store, text, q, list(kept), sort, mode, timings)
+            ranked = self._retrieve(store, query, list(kept), mode, timings)
             if ranked.ids:
                 return ranked, list(kept), list(dropped)
         return ranked, filters, relaxed
 
-    def _retrieve(self, store, text, q, filters, sort, mode, timings) -> Ranked:
-        flt = and_all([NOT_FLAGGED, to_filter(self._widen_categories(store, filters))])
-        filters_only = not text.strip()
-        text, q = _with_category_words(text, q, filters, self.documents.vocabulary(store))
+    def _retrieve(self, store, query: _Query, filters, mode, timings) -> Ranked:
+        sort = query.sort
+        flt = and_all([NOT_FLAGGED, to_filter(_widen_categories(filters, query.groups))])
+        filters_only = not query.text.strip()
+        text, q = _with_category_words(query.text, query.phrase, filters, query.vocab)
         n = self.config.candidates
         t = time.perf_counter()
         use_lexical = mode in ("hybrid", "lexical")
@@ -199,18 +225,6 @@ class SearchService:
         hits = [*lexical.hits, *(h for h in browse.hits if h.product_id not in seen)]
         return Hits(total=max(lexical.total, browse.total), hits=hits)
 
-    def _widen_categories(self, store: str, filters: list[AppliedFilter]) -> list[AppliedFilter]:
-        """A positive category filter also admits the categories the merchant files with it."""
-        groups = self.documents.category_groups(store)
-        out = []
-        for f in filters:
-            if f.field == "category" and not f.negated:
-                wider = sorted(set(f.values).union(*(groups.get(v, ()) for v in f.values)))
-                if len(wider) > len(f.values):
-                    f = f.model_copy(update={"values": wider, "op": "in"})
-            out.append(f)
-        return out
-
     # --- facets -------------------------------------------------------------------------------
 
     def _facets(self, store, text, filters: list[AppliedFilter], vocab) -> list[FacetPublic]:
@@ -220,16 +234,14 @@ class SearchService:
         for fld in FACET_FIELDS:
             if fld.startswith("attr.") and fld[5:] not in vocab.attributes:
                 continue
-            others = [f for f in filters if f.field != fld]
-            flt = and_all([NOT_FLAGGED, to_filter(others)])
+            flt = and_all([NOT_FLAGGED, to_filter(exclude_field(filters, fld))])
             counts = self.lexical.facets(store, text, flt, fld)
             if not counts:
                 continue
             values = [FacetValuePublic(value=c.value, name=self._facet_name(fld, c.value, vocab), count=c.count,
                                        selected=(fld, c.value) in selected) for c in counts]
             out.append(FacetPublic(field=fld, name=_facet_title(fld, vocab), values=values))
-        others = [f for f in filters if f.field != "price"]
-        base = to_filter(others)
+        base = to_filter(exclude_field(filters, "price"))
         buckets = []
         for low, high in PRICE_BUCKETS:
             flt = and_all([NOT_FLAGGED, base, Range(field="price", gte=low, lt=high)])
@@ -254,6 +266,18 @@ class SearchService:
         return SearchResult(product_id=doc.product_id, title=doc.title, price=doc.price, currency=doc.currency,
                             image=doc.image, category=doc.category_name or None, score=round(score, 6),
                             matched_attributes=matched)
+
+
+def _widen_categories(filters: list[AppliedFilter], groups: dict[str, frozenset[str]]) -> list[AppliedFilter]:
+    """A positive category filter also admits the categories the merchant files with it."""
+    out = []
+    for f in filters:
+        if f.field == "category" and not f.negated:
+            wider = sorted(set(f.values).union(*(groups.get(v, ()) for v in f.values)))
+            if len(wider) > len(f.values):
+                f = f.model_copy(update={"values": wider, "op": "in"})
+        out.append(f)
+    return out
 
 
 def _soften(filters: list[AppliedFilter], text: str, q: str) -> tuple[list[AppliedFilter], str]:
@@ -303,7 +327,7 @@ def _with_category_words(text: str, q: str, filters: list[AppliedFilter], vocab)
 _NEGATED_WORDS = re.compile(r"\b(?:not|no|without|except|isn't|isnt|non)\s+\w+", re.IGNORECASE)
 
 
-def _explicit(spec) -> AppliedFilter:
+def _explicit(spec: FilterSpec) -> AppliedFilter:
     return AppliedFilter(field=spec.field, op=spec.op, values=spec.values, gte=spec.gte, lte=spec.lte,
                          negated=spec.negated, label=spec.label or "", source="explicit")
 

@@ -21,7 +21,9 @@ from indexer.engines.types import Sort
 from search_api.query.models import AppliedFilter
 
 DEFAULT_TTL_S = 1800
-_SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+# What `new_session_id` makes; the API validates ids it is sent with this same pattern.
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+_SESSION_ID_RE = re.compile(SESSION_ID_PATTERN)
 
 
 class SessionStoreError(RuntimeError):

@@ -28,6 +28,7 @@ from search_api.query.parse import (
     attribute_filter,
     category_filter,
     parse_query,
+    pick_category,
     price_filter,
 )
 from search_api.query.vocabulary import StoreVocabulary
@@ -276,8 +277,7 @@ def _category_id(name: str, prompt: StorePrompt, taxonomy: Any) -> str | None:
     if not ids:
         return None
     # As the rules pick among categories of one name: an ancestor covers its descendants, then shallowest.
-    top = [c for c in ids if not any(c.startswith(o + "-") for o in ids)]
-    return min(top, key=lambda c: (c.count("-"), c))
+    return pick_category(ids, key=lambda c: (c.count("-"), c))
 
 
 def _value_key(handle: str, value: str, prompt: StorePrompt, taxonomy: Any) -> str | None:
@@ -347,5 +347,4 @@ def _retrieval_text(text: str, tokens: list[tuple[str, int, int]]) -> str:
     """The answer's retrieval words that are the shopper's: a model may add words ("sweater" for a
     hoodie) that would rank products the shopper did not ask for."""
     said = {t[0] for t in tokens}
-    words = [m.group() for m in re.finditer(r"[^\W_]+(?:['\u2019][^\W_]+)*", text)]
-    return " ".join(w for w in words if (norm := normalize_tokens(w)) and all(n in said for n in norm))
+    return " ".join(text[s:e] for norm, s, e in tokenize(text) if norm in said)

@@ -76,10 +76,6 @@ class AppliedFilter(BaseModel):
             object.__setattr__(self, "label", _default_label(self))
         return self
 
-    @property
-    def is_range(self) -> bool:
-        return self.op == "range"
-
     def with_source(self, source: FilterSource) -> AppliedFilter:
         """A copy from another source; a filter carried over from an earlier turn loses its span."""
         span = None if source == "session" else self.span

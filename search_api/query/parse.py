@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from indexer.engines.types import Sort
 from indexer.filters import Eq, Filter, In, Not, Range, and_all
@@ -43,6 +43,7 @@ __all__ = [
     "category_filter",
     "exclude_field",
     "parse_query",
+    "pick_category",
     "price_filter",
     "to_filter",
 ]
@@ -825,12 +826,22 @@ def _to_applied(c: _Cand, vocab: StoreVocabulary) -> AppliedFilter | None:
     )
 
 
+_T = TypeVar("_T")
+
+
+def pick_category(candidates: Sequence[_T], key: Callable[[_T], Any],
+                  category_id: Callable[[_T], str] = str) -> _T:
+    """Among categories named by the same words: an ancestor covers its descendants, then the least by
+    `key` (which ends with the shallower category). `category_id` reads a candidate's taxonomy id."""
+    ids = {category_id(c) for c in candidates}
+    top = [c for c in candidates if not any(category_id(c).startswith(o + "-") for o in ids)]
+    return min(top, key=key)
+
+
 def _pick_category(entries: list[_Entry]) -> _Entry:
-    """Among categories named by the same words: an ancestor covers its descendants; then the store's own
-    name, then confidence, then the shallower category."""
-    ids = {e.key for e in entries}
-    top = [e for e in entries if not any(e.key.startswith(o + "-") for o in ids)]
-    return min(top, key=lambda e: (not e.exact, -e.confidence, e.key.count("-"), e.key))
+    """The store's own name first, then confidence, then the shallower category."""
+    return pick_category(entries, key=lambda e: (not e.exact, -e.confidence, e.key.count("-"), e.key),
+                         category_id=lambda e: e.key)
 
 
 # ------------------------------------------------------------------------------------------ residual text

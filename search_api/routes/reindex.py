@@ -3,8 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Path
 from pydantic import BaseModel
 
-from search_api.deps import AdminKeyDep, RuntimeDep
-from search_api.errors import ApiError
+from search_api.deps import AdminKeyDep, RuntimeDep, require_catalog_store
 
 router = APIRouter(prefix="/v1/stores/{store}/reindex", tags=["reindex"])
 
@@ -23,8 +22,7 @@ def reindex_store(_: AdminKeyDep, runtime: RuntimeDep, background: BackgroundTas
     from indexer.tasks.reindex import reindex_store as reindex_task
     from search_api.routes.products import queue_task
 
-    if not runtime.catalog.store_exists(store):
-        raise ApiError(404, "unknown_store", f"unknown store {store!r}")
+    require_catalog_store(runtime, store)
     job, created = start_reindex(runtime.catalog, store)
     if created:
         queue_task(reindex_task, [job.id], background)

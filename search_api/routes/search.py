@@ -6,17 +6,25 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from search_api.deps import SearchDep, StoreDep
-from search_api.models import SearchRequest, SearchResponse
+from search_api.models import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    SEARCH_MODE_PATTERN,
+    SearchRequest,
+    SearchResponse,
+)
+from search_api.sessions import SESSION_ID_PATTERN
 
 router = APIRouter(prefix="/v1/stores/{store}/search", tags=["search"])
 
 
 @router.get("", response_model=SearchResponse)
 async def search_get(store: StoreDep, search: SearchDep, q: str = "",
-                     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-                     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-                     session_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,128}$")] = None,
-                     mode: Annotated[str, Query(pattern="^(hybrid|lexical|vector)$")] = "hybrid") -> SearchResponse:
+                     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+                     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+                     session_id: Annotated[str | None, Query(pattern=SESSION_ID_PATTERN)] = None,
+                     mode: Annotated[str, Query(pattern=SEARCH_MODE_PATTERN)] = "hybrid") -> SearchResponse:
     request = SearchRequest(q=q, limit=limit, offset=offset, session_id=session_id, mode=mode)
     return await run_in_threadpool(search.search, store, request)
 

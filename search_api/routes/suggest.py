@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from extractor.images import MAX_BYTES, ImageError, decode_image
 from extractor.models import CategoryGuess, ProductInput
 from indexer.runtime import extractor_for_store
-from search_api.deps import RuntimeDep
+from search_api.deps import RuntimeDep, require_catalog_store
 from search_api.errors import ApiError
 
 router = APIRouter(prefix="/v1/stores/{store}/suggest", tags=["suggest"])
@@ -78,8 +78,7 @@ def suggest(runtime: RuntimeDep, store: str = Path(max_length=64),
     """Category and attribute suggestions for a listing being written; nothing is stored."""
     from indexer.tasks.metrics import EXTRACTION_SECONDS
 
-    if not runtime.catalog.store_exists(store):
-        raise ApiError(404, "unknown_store", f"unknown store {store!r}")
+    require_catalog_store(runtime, store)
     started = time.perf_counter()
     data = _read_images(images)
     validated = time.perf_counter()
