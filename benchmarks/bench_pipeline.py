@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,12 +28,8 @@ from celery import Celery
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = Path(sys.executable).with_name("catalog")
 sys.path.insert(0, str(ROOT))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from common import free_port, link_category_embeddings  # noqa: E402
 
 
 def products(store: str, n: int) -> list:
@@ -47,14 +42,11 @@ def products(store: str, n: int) -> list:
 
 class Run:
     def __init__(self, broker: str, extra_env: dict | None = None) -> None:
-        from extractor.local.category import default_cache_dir
         from indexer.settings import Settings
 
         self.tmp = tempfile.TemporaryDirectory(prefix="bench-pipeline-")
         self.home = Path(self.tmp.name)
-        (self.home / "models").mkdir()
-        for cached in default_cache_dir().glob("category-embeddings-*.npy"):
-            os.symlink(cached, self.home / "models" / cached.name)
+        link_category_embeddings(self.home / "models")
         redis.Redis.from_url(broker).flushdb()
         self.broker = broker
         self.env = {**os.environ, "CATALOG_HOME": str(self.home), "CELERY_BROKER_URL": broker,

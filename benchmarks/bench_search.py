@@ -10,7 +10,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,16 +17,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import print_table, summarize, write_json  # noqa: E402
+from common import free_port, print_table, summarize, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = str(Path(sys.executable).with_name("catalog"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(home: Path) -> None:

@@ -22,20 +22,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import print_table, summarize, write_json  # noqa: E402
+from common import free_port, link_category_embeddings, print_table, summarize, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = str(Path(sys.executable).with_name("catalog"))
 LONG_SIDE = 1000
 PRODUCT = "MH01"  # a hoodie: a typical apparel listing
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def listing() -> tuple[bytes, str, str, tuple[int, int]]:
@@ -118,11 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     image, title, source, size = listing()
     home = Path(tempfile.mkdtemp(prefix="bench-suggest-"))
-    from extractor.local.category import default_cache_dir
-
-    (home / "models").mkdir()
-    for cached in default_cache_dir().glob("category-embeddings-*.npy"):  # taxonomy embeddings, computed once
-        os.symlink(cached, home / "models" / cached.name)
+    link_category_embeddings(home / "models")  # taxonomy embeddings, computed once
     env = {**os.environ, "CATALOG_HOME": str(home), "EXTRACTOR_BACKEND": "local"}
     for name in ("DATABASE_URL", "CELERY_BROKER_URL", "ELASTICSEARCH_URL", "QDRANT_URL"):
         env.pop(name, None)

@@ -1,9 +1,12 @@
-"""Helpers shared by the benchmarks: percentiles, a result table, JSON output, a prepared catalog."""
+"""Helpers shared by the benchmarks: percentiles, a result table, JSON output, a prepared catalog, a free
+port for a `catalog serve`."""
 
 from __future__ import annotations
 
 import json
+import os
 import platform
+import socket
 import statistics
 import time
 from pathlib import Path
@@ -37,9 +40,26 @@ def print_table(title: str, rows: list[dict], columns: list[str]) -> None:
 
 def write_json(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+    payload = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **payload}
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"\nwrote {path}")
     return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a `catalog serve --port`)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def link_category_embeddings(models_dir: Path) -> None:
+    """Create `models_dir` (a fresh CATALOG_HOME's models folder) with links to the taxonomy category
+    embeddings already computed in the default cache, so the run does not compute them again."""
+    from extractor.local.category import default_cache_dir
+
+    models_dir.mkdir()
+    for cached in default_cache_dir().glob("category-embeddings-*.npy"):
+        os.symlink(cached, models_dir / cached.name)

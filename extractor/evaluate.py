@@ -14,7 +14,7 @@ from typing import Any
 
 from extractor.base import Extractor
 from extractor.models import Extraction, ProductInput
-from taxonomy import Taxonomy
+from taxonomy import WHOLE_PHRASE_CONFIDENCE, Taxonomy
 
 SHARED = Path(os.environ.get("CATALOG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 # Attribute families: a gold label for "material" is met by fabric__cotton or material__cotton alike.
@@ -26,9 +26,6 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "size": ("size", "shoe-size", "accessory-size"),
     "age-group": ("age-group",),
 }
-# Taxonomy.match_value scores a whole-string match (name, derived form, synonym) at 0.95 or more; a value
-# found inside a longer string scores conf * (0.5 + 0.5 * coverage), below that for short strings.
-CONF_EXACT = 0.95
 OA_MINE_ATTRIBUTES = {"Color": "color", "Gender": "target-gender", "Material": "material", "Size": "size",
                       "Age": "age-group"}
 
@@ -53,7 +50,7 @@ def _gold_values(taxonomy: Taxonomy, family: str, texts: Iterable[str]) -> set[s
             matches = taxonomy.match_value(handle, text)
             if not matches:
                 continue
-            if matches[0].confidence >= CONF_EXACT:
+            if matches[0].confidence >= WHOLE_PHRASE_CONFIDENCE:  # the value names the whole string
                 partial = [(0.0, rank, matches[0].value_handle)]
                 break
             partial.append((-matches[0].confidence, rank, matches[0].value_handle))
@@ -94,10 +91,11 @@ def _batched(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 SPLITS = ("held_out", "other", "all")
 
 
-def _extract_all(extractor: Extractor, gold: Sequence[Any], batch_size: int) -> list[Extraction]:
+def _extract_all(extractor: Extractor, products: Sequence[ProductInput], batch_size: int) -> list[Extraction]:
+    """One extraction per product, in order, `batch_size` products per `extract` call."""
     out: list[Extraction] = []
-    for chunk in _batched(gold, batch_size):
-        out.extend(extractor.extract([g.product for g in chunk]))
+    for chunk in _batched(products, batch_size):
+        out.extend(extractor.extract(chunk))
     return out
 
 
@@ -137,7 +135,7 @@ def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, spl
     if not merchant_data:
         for g in gold:
             g.product = g.product.model_copy(update={"merchant_category": None, "product_type": ""})
-    extractions = _extract_all(extractor, gold, batch_size)
+    extractions = _extract_all(extractor, [g.product for g in gold], batch_size)
     exact = ancestor = 0
     per_attr = {name: _PRF() for name in ("target-gender", "material", "pattern")}
     for g, ex in zip(gold, extractions, strict=True):
@@ -159,8 +157,8 @@ def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, spl
     head, trained_on = None, None
     if color_head:
         others = [g for g in everything if is_held_out(g.sku) != (split == "held_out")]
-        train_labels, train_readings = read_color_photos(_color_labels(others, _extract_all(extractor, others,
-                                                                                             batch_size)))
+        others_extracted = _extract_all(extractor, [g.product for g in others], batch_size)
+        train_labels, train_readings = read_color_photos(_color_labels(others, others_extracted))
         head = fit_color_head(color_feature_rows(train_readings),
                               [photo.value for lab in train_labels for photo in lab.color_photos])
         trained_on = len(train_readings)
@@ -184,9 +182,7 @@ def evaluate_oa_mine(extractor: Extractor, path: str | Path | None = None, batch
     rows = load(path or SHARED / "oa-mine" / "test.jsonl")
     taxonomy = Taxonomy.load()
     products = [ProductInput(product_id=str(i), title=r["input"]) for i, r in enumerate(rows)]
-    extractions: list[Extraction] = []
-    for chunk in _batched(products, batch_size):
-        extractions.extend(extractor.extract(chunk))
+    extractions = _extract_all(extractor, products, batch_size)
     per_attr: dict[str, _PRF] = defaultdict(_PRF)
     for row, ex in zip(rows, extractions, strict=True):
         for oa_name, family in OA_MINE_ATTRIBUTES.items():

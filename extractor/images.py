@@ -80,9 +80,11 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image
 
 
-def load_image(source: str | Path, *, max_pixels: int = MAX_PIXELS,
+def load_image(source: str | Path | bytes, *, max_pixels: int = MAX_PIXELS,
                draft_size: tuple[int, int] | None = None) -> Image.Image:
-    return decode_image(read_image_bytes(source), max_pixels=max_pixels, draft_size=draft_size)
+    """A local image file (by path) or an image's bytes, decoded to 8-bit RGB (see :func:`decode_image`)."""
+    data = source if isinstance(source, bytes) else read_image_bytes(source)
+    return decode_image(data, max_pixels=max_pixels, draft_size=draft_size)
 
 
 def downscale(image: Image.Image, max_side: int) -> Image.Image:

@@ -1,6 +1,6 @@
 """Shopify Standard Product Taxonomy: lookups, free-text value matching, category search, JSON schemas."""
 
-from taxonomy.core import Taxonomy
+from taxonomy.core import NEVER_FOUND, WHOLE_PHRASE_CONFIDENCE, Taxonomy
 from taxonomy.models import (
     Attribute,
     Category,
@@ -12,6 +12,8 @@ from taxonomy.models import (
 )
 
 __all__ = [
+    "NEVER_FOUND",
+    "WHOLE_PHRASE_CONFIDENCE",
     "Attribute",
     "Category",
     "CategoryMatch",

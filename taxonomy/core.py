@@ -32,10 +32,13 @@ CONF_NAME = 1.0
 CONF_DERIVED = 0.97
 CONF_SYNONYM = 0.95
 CONF_CONTEXT = 0.95
+# The lowest confidence `Taxonomy.match_value` gives a whole-phrase match (the text is a value's name, a
+# derived form or a synonym); a value found inside a longer text scores conf * (0.5 + 0.5 * coverage).
+WHOLE_PHRASE_CONFIDENCE = min(CONF_NAME, CONF_DERIVED, CONF_SYNONYM)
 
 _PAREN_RE = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")
-# Value names that never describe a product in free text.
-_NEVER_FOUND = frozenset({"other", "none"})
+# Value names (normalized) that never describe a product in free text.
+NEVER_FOUND = frozenset({"other", "none"})
 
 # (alias key, value handle, confidence)
 _AliasTable = dict[str, list[tuple[str, float]]]
@@ -358,7 +361,7 @@ class Taxonomy:
             for key, entries in table.items():
                 for vh, conf in entries:
                     value = self.values[vh]
-                    if normalize_phrase(value.name) in _NEVER_FOUND:
+                    if normalize_phrase(value.name) in NEVER_FOUND:
                         continue
                     payload = (attr.handle, vh, value.id, value.name, conf)
                     from_synonym = (key, vh) in synonyms

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 
-from taxonomy.text import tokenize
-
 try:
     import ahocorasick
 except ImportError:  # pragma: no cover - exercised only where pyahocorasick is absent
@@ -21,7 +19,8 @@ T = TypeVar("T")
 
 
 class PhraseMatcher(Generic[T]):
-    """Maps normalized phrases to payload lists and finds them in text, longest non-overlapping first."""
+    """Maps normalized phrases to payload lists and finds every occurrence in a token sequence
+    (:func:`select_longest` then keeps the longest non-overlapping ones)."""
 
     def __init__(self, phrases: Iterable[tuple[str, T]]) -> None:
         table: dict[str, list[T]] = {}
@@ -37,12 +36,6 @@ class PhraseMatcher(Generic[T]):
                 automaton.add_word(f" {phrase} ", (phrase.count(" ") + 1, payloads))
             automaton.make_automaton()
             self._automaton = automaton
-
-    def __len__(self) -> int:
-        return len(self._table)
-
-    def get(self, phrase: str) -> list[T]:
-        return self._table.get(phrase, [])
 
     def raw_hits(self, tokens: list[str]) -> list[tuple[int, int, list[T]]]:
         """Every (first token, token count, payloads) occurrence, overlaps included."""
@@ -72,12 +65,6 @@ class PhraseMatcher(Generic[T]):
                 if payloads:
                     out.append((i, k, payloads))
         return out
-
-    def find(self, text: str) -> list[tuple[int, int, list[T]]]:
-        """Longest-first, non-overlapping hits in ``text`` as (start char, end char, payloads)."""
-        toks = tokenize(text)
-        hits = self.raw_hits([t[0] for t in toks])
-        return [(toks[i][1], toks[i + k - 1][2], p) for i, k, p in select_longest(hits)]
 
 
 def select_longest(hits: list[tuple[int, int, list[T]]]) -> list[tuple[int, int, list[T]]]:

@@ -29,10 +29,6 @@ class Category:
     level: int
     attribute_handles: tuple[str, ...]
 
-    @property
-    def is_leaf(self) -> bool:
-        return not self.children_ids
-
 
 @dataclass(frozen=True, slots=True)
 class Attribute:

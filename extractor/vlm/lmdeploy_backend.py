@@ -15,6 +15,7 @@ from typing import Any
 from extractor.base import ExtractorUnavailable
 from extractor.models import Extraction, ProductInput
 from extractor.vlm.driver import CompletionError, Messages, TwoStageDriver
+from extractor.vlm.openai_client import response_format
 from taxonomy import Taxonomy
 
 INSTALL_HINT = (
@@ -73,7 +74,7 @@ class LMDeployExtractor:
         gen_config = self._lm.GenerationConfig(
             max_new_tokens=self.max_new_tokens,
             top_k=1,  # greedy: the most likely reading of the product
-            response_format={"type": "json_schema", "json_schema": {"name": schema_name, "schema": schema}},
+            response_format=response_format(schema, schema_name),
         )
         try:
             with self._lock:

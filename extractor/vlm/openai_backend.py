@@ -22,6 +22,7 @@ from taxonomy import Taxonomy
 # The transport moved to `openai_client` (the LLM query parser shares it); these names stay importable here.
 __all__ = ["LMDEPLOY_SERVE_COMMAND", "OpenAIExtractor", "normalize_base_url", "response_format"]
 
+
 class OpenAIExtractor:
     """Two-stage extraction (category, then attributes) against an OpenAI-compatible VLM server.
 
@@ -42,11 +43,8 @@ class OpenAIExtractor:
                                         backoff_s=backoff_s, max_connections=max(1, concurrency),
                                         max_tokens=max_tokens, api_key=api_key)
         self.base_url = self._client.base_url
-        self.timeout_s = timeout_s
         self.max_retries = self._client.max_retries
         self.concurrency = max(1, concurrency)
-        self.max_tokens = max_tokens
-        self.backoff_s = backoff_s
         self.driver = TwoStageDriver(self.complete, name=self.name, version=self.version, taxonomy=taxonomy,
                                      max_retries=self.max_retries, max_images=max_images,
                                      max_image_side=max_image_side)

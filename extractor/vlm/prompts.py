@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from extractor.images import ImageError, decode_image, downscale, read_image_bytes
+from extractor.images import ImageError, downscale, load_image
 from extractor.models import ProductInput
 from taxonomy import CategoryMatch
 
@@ -40,9 +40,7 @@ def image_data_url(source: str | bytes, *, max_side: int, quality: int = 85) -> 
 
     Re-encoding also strips EXIF and anything hostile in the original bytes before it leaves the process.
     """
-    data = source if isinstance(source, bytes) else read_image_bytes(source)
-    image = decode_image(data, draft_size=(max_side, max_side))
-    image = downscale(image, max_side)
+    image = downscale(load_image(source, draft_size=(max_side, max_side)), max_side)
     buf = io.BytesIO()
     image.save(buf, format="JPEG", quality=quality)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
