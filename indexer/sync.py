@@ -50,7 +50,12 @@ class IndexSync:
         return max(0, self.catalog.max_seq() - self.catalog.get_sync_position(SYNC_NAME))
 
     def run_once(self) -> SyncReport:
-        """Apply one batch of changes; an empty report means the engines are up to date."""
+        """Apply one batch of changes; an empty report means the engines are up to date. An index the engine
+        dropped on open (another schema version) is rebuilt first: the log position says it had everything."""
+        if self.lexical.recreated:
+            report = self.rebuild()
+            self.lexical.recreated = False
+            return report
         report = SyncReport(position=self.catalog.get_sync_position(SYNC_NAME))
         changes = self.catalog.changes_after(report.position, self.batch_size)
         if not changes:

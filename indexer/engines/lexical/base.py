@@ -40,6 +40,9 @@ def facet_counts(buckets: Iterable[Mapping[str, Any]], prefix: str, size: int) -
 
 
 class LexicalEngine(Protocol):
+    # True when opening dropped an index of another schema version: the sync must rebuild from the store.
+    recreated: bool
+
     def upsert(self, docs: Sequence[IndexDocument]) -> None:
         """Insert or replace documents by (store, product_id); visible after `commit`."""
 

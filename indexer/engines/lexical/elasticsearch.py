@@ -47,6 +47,7 @@ class ElasticsearchLexicalEngine:
     def __init__(self, url: str, *, index: str = DEFAULT_INDEX, client: Elasticsearch | None = None) -> None:
         self.url = url
         self.index = index
+        self.recreated = False  # an existing index is kept as it is, never dropped on open
         # Fail fast on an unreachable server instead of retrying for minutes at startup.
         self._es = client or Elasticsearch(url, request_timeout=30, max_retries=2, retry_on_timeout=True)
         try:

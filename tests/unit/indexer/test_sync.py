@@ -113,3 +113,26 @@ def test_stores_are_isolated(env):
     assert engines.lexical.search("a", "green", None, limit=10).total == 0
     vector = np.asarray(get_text_embedder().embed_query("green hoodie"))
     assert {h.product_id for h in engines.vector.search("a", vector, None, limit=10)} == {"same-id"}
+
+
+def test_an_index_dropped_for_a_new_schema_version_is_rebuilt_by_the_next_sync(env):
+    """The log position says the engines had every product; a lexical index dropped on open (another schema
+    version) must not stay empty until each product changes again."""
+    from indexer.engines.lexical.tantivy import SCHEMA_VERSION
+
+    settings, catalog, engines, embedder = env
+    catalog.upsert_products([product("a", f"p{i}", f"Shirt {i}") for i in range(3)])
+    IndexSync(catalog, engines, Taxonomy.load(), embedder).run_until_idle()
+    engines.close()
+    schema_files = list(settings.catalog_home.rglob("catalog_schema.json"))
+    assert len(schema_files) == 1
+    schema_files[0].write_text(f'{{"version": {SCHEMA_VERSION + 100}}}')
+    reopened = open_engines(settings)
+    try:
+        assert reopened.lexical.recreated and reopened.lexical.ids("a") == set()
+        sync = IndexSync(catalog, reopened, Taxonomy.load(), embedder)
+        sync.run_until_idle()
+        assert ids_in_both(reopened, "a") == ({"p0", "p1", "p2"}, {"p0", "p1", "p2"})
+        assert not reopened.lexical.recreated and sync.run_once().applied == 0
+    finally:
+        reopened.close()
