@@ -15,6 +15,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # ~ 7000 x 5700; a 20,000 x 20,000 bomb is refused from its header
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
+# The indexer fetches http(s) photos into its cache before extraction (indexer/photos); a URL that reaches
+# an extractor is one that could not be fetched.
+REMOTE_UNREAD = "remote image not available offline"
 
 
 class ImageError(ValueError):
@@ -25,7 +28,7 @@ def read_image_bytes(source: str | Path, *, max_bytes: int = MAX_BYTES) -> bytes
     """Bytes of a local image file. URLs are not fetched here (no network at extraction time)."""
     text = str(source)
     if text.startswith(("http://", "https://")):
-        raise ImageError(f"remote image not available offline: {text}")
+        raise ImageError(f"{REMOTE_UNREAD}: {text}")
     path = Path(text)
     try:
         size = path.stat().st_size

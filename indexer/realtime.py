@@ -15,6 +15,7 @@ from extractor.base import ExtractorUnavailable
 from indexer.conversions import build_document, extraction_input
 from indexer.embedding_cache import embed_cached
 from indexer.importers.common import is_url
+from indexer.photos.resolve import PhotoResolver, record_failures
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +60,19 @@ class BatchResult:
 
 
 def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *, attempts: int = 1,
-                  final_attempt: bool = True, reindex: bool = False) -> BatchResult:
+                  final_attempt: bool = True, reindex: bool = False,
+                  photos: PhotoResolver | None = None) -> BatchResult:
     """Extract the given products where their stored extraction is missing or stale.
 
     - unchanged content with a valid extraction: skipped (with `reindex`, an upsert is logged so the engines
       re-apply it);
     - a transient error (database, model server) is raised for the caller's retry, unless `final_attempt`;
     - any other error, or a transient one on the final attempt, dead-letters the product (per product: the
-      batch is retried one by one to find the culprit) and the rest go on."""
+      batch is retried one by one to find the culprit) and the rest go on.
+
+    Remote photos of the stale products are fetched first (`photos`: the run's resolver, else one from the
+    settings); a photo that could not be fetched is an 'unreadable' note on the extraction, and the next run
+    tries it again (see indexer.photos.resolve)."""
     from taxonomy import Taxonomy
 
     taxonomy_version = Taxonomy.load().version
@@ -91,9 +97,16 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
     if not stale:
         return result
 
+    if photos is None:
+        from indexer.settings import get_settings
+
+        photos = PhotoResolver.from_settings(get_settings())
+    # The extractor reads cached files for the URLs (it never goes online); the run's counts are photos.report.
+    inputs = dict(zip([p.product_id for p in stale], photos.localize([extraction_input(p) for p in stale]),
+                      strict=True))
     started = time.perf_counter()
     try:
-        extractions = extractor.extract([extraction_input(p) for p in stale])
+        extractions = extractor.extract([inputs[p.product_id] for p in stale])
         pairs = list(zip(stale, extractions, strict=True))
     except Exception as exc:
         if is_transient(exc) and not final_attempt:
@@ -102,7 +115,7 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
         pairs = []
         for product in stale:
             try:
-                pairs.append((product, extractor.extract([extraction_input(product)])[0]))
+                pairs.append((product, extractor.extract([inputs[product.product_id]])[0]))
             except Exception as one_exc:  # noqa: BLE001 - recorded, the rest go on
                 if is_transient(one_exc) and not final_attempt:
                     raise
@@ -110,6 +123,8 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
                                            f"{type(one_exc).__name__}: {one_exc}"[:2000], attempts)
                 result.outcomes[product.product_id] = "dead_letter"
     result.extract_seconds = time.perf_counter() - started
+    pairs = [(product, record_failures(extraction, photos.failures(product.images)))
+             for product, extraction in pairs]
     embed_documents(catalog, Taxonomy.load(), pairs)
     for product, extraction in pairs:
         catalog.put_extraction(store, product.product_id, product.content_hash(), extraction)

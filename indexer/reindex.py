@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from indexer.photos.resolve import PhotoResolver
 from indexer.realtime import BatchResult, extract_batch
 from indexer.store.types import ChunkSpec, Job
 
@@ -55,7 +56,8 @@ def begin_reindex(catalog, job_id: str, *, chunk_size: int) -> ChunkSpec | None:
 
 def run_chunk(catalog, extractor, chunk: ChunkSpec, *, enqueue: Callable[[ChunkSpec], None],
               attempts: int = 1, final_attempt: bool = True,
-              on_batch: Callable[[BatchResult], None] | None = None) -> Job | None:
+              on_batch: Callable[[BatchResult], None] | None = None,
+              photos: PhotoResolver | None = None) -> Job | None:
     """Claim and enqueue the next chunk, extract this chunk's stale products, count it once."""
     job = catalog.get_job(chunk.job_id)
     if job is None or job.state in ("succeeded", "failed"):
@@ -70,7 +72,7 @@ def run_chunk(catalog, extractor, chunk: ChunkSpec, *, enqueue: Callable[[ChunkS
     else:  # the last chunk: now the exact number of products this job enumerated is known
         catalog.update_job(job.id, total=chunk.seen + len(ids))
     result = extract_batch(catalog, extractor, job.store, ids, attempts=attempts, final_attempt=final_attempt,
-                           reindex=True)
+                           reindex=True, photos=photos)
     if on_batch:
         on_batch(result)
     job, _ = catalog.finish_chunk(job.id, chunk.index, done=result.done, failed=result.failed)
@@ -85,14 +87,15 @@ def _maybe_finish(catalog, job: Job | None) -> Job | None:
     return job
 
 
-def run_inline(catalog, extractor, job_id: str, *, chunk_size: int) -> Job | None:
-    """The whole job in this process, chunk after chunk (eager mode, the CLI)."""
+def run_inline(catalog, extractor, job_id: str, *, chunk_size: int,
+               photos: PhotoResolver | None = None) -> Job | None:
+    """The whole job in this process, chunk after chunk (eager mode, the CLI), with one photo resolver."""
     pending: list[ChunkSpec] = []
     first = begin_reindex(catalog, job_id, chunk_size=chunk_size)
     if first is not None:
         pending.append(first)
     while pending:
-        run_chunk(catalog, extractor, pending.pop(0), enqueue=pending.append)
+        run_chunk(catalog, extractor, pending.pop(0), enqueue=pending.append, photos=photos)
     return catalog.get_job(job_id)
 
 

@@ -97,6 +97,7 @@ def index_store(store: str, *, rebuild: bool = False, show_progress: bool = Fals
     from extractor.embeddings import get_text_embedder
     from indexer.engines.factory import open_engines
     from indexer.engines.lock import EngineBusyError
+    from indexer.photos.resolve import PhotoResolver
     from indexer.realtime import extract_batch
     from indexer.sync import IndexSync
     from taxonomy import Taxonomy
@@ -111,15 +112,19 @@ def index_store(store: str, *, rebuild: bool = False, show_progress: bool = Fals
         extractor = make_configured_extractor(settings, store)
         stale = catalog.stale_products(store, extractor.name, extractor.version, taxonomy.version)
         # Batches of 64: each batch's extractions and vectors land in the store with their change-log rows,
-        # so an interrupted run resumes where it stopped.
+        # so an interrupted run resumes where it stopped. A batch's remote photos are fetched (or found in the
+        # photo cache) just before it is extracted; the fetch bar grows as batches name new URLs.
         failed = 0
-        with tqdm(total=len(stale), desc="extract", unit="product", disable=not show_progress) as bar:
+        with (tqdm(total=0, desc="fetch", unit="photo", disable=not show_progress) as fetch_bar,
+              tqdm(total=len(stale), desc="extract", unit="product", disable=not show_progress) as bar):
+            photos = PhotoResolver.from_settings(settings, progress=fetch_bar if show_progress else None)
             for start in range(0, len(stale), EXTRACT_BATCH):
                 chunk = stale[start:start + EXTRACT_BATCH]
-                failed += extract_batch(catalog, extractor, store, chunk).failed
+                failed += extract_batch(catalog, extractor, store, chunk, photos=photos).failed
                 bar.update(len(chunk))
         summary["extracted"] = len(stale)
         summary["dead_letters"] = failed
+        summary["photos"] = photos.report.as_dict()
         try:
             engines = open_engines(settings)
         except EngineBusyError as exc:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,21 @@ class Settings(BaseSettings):
     job_stale_after_s: int = Field(default=300, validation_alias="JOB_STALE_AFTER")
     reindex_chunk_size: int = Field(default=16, ge=1, le=1000, validation_alias="REINDEX_CHUNK_SIZE")
     worker_metrics_port: int | None = Field(default=None, validation_alias="WORKER_METRICS_PORT")
+    # Photo downloads (issue 11): hosts or CIDRs that may be reached although private or loopback.
+    image_fetch_allowlist: str = Field(default="", validation_alias="IMAGE_FETCH_ALLOWLIST")
+    image_fetch_connect_timeout_s: float = Field(default=5.0, gt=0, le=120,
+                                                 validation_alias="IMAGE_FETCH_CONNECT_TIMEOUT")
+    image_fetch_read_timeout_s: float = Field(default=15.0, gt=0, le=300, validation_alias="IMAGE_FETCH_READ_TIMEOUT")
+    image_fetch_concurrency: int = Field(default=16, ge=1, le=256, validation_alias="IMAGE_FETCH_CONCURRENCY")
+    image_fetch_per_host: int = Field(default=6, ge=1, le=64, validation_alias="IMAGE_FETCH_PER_HOST")
+
+    @field_validator("image_fetch_allowlist")
+    @classmethod
+    def _allowlist_parses(cls, value: str) -> str:
+        from indexer.photos.guard import Allowlist
+
+        Allowlist.parse(value)  # a bad CIDR fails when the settings are read, not at the first download
+        return value
 
     @property
     def sqlalchemy_url(self) -> str:

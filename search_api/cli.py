@@ -49,6 +49,14 @@ def index_cmd(store: str = typer.Option(..., "--store", "-s"),
     except LookupError as exc:
         _fail(str(exc))
     typer.echo(json.dumps(summary, indent=2))
+    typer.echo(photo_summary(summary["photos"]))
+
+
+def photo_summary(counts: dict[str, int]) -> str:
+    """The `catalog index` line on remote photos: downloaded, taken from the cache, not fetched."""
+    cached = counts["cached"] + counts["revalidated"] + counts["stale"]
+    return (f"photos: fetched {counts['fetched']}, cached {cached} (revalidated {counts['revalidated']}, "
+            f"stale {counts['stale']}), failed {counts['failed']}")
 
 
 @app.command("train")

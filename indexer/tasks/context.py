@@ -42,6 +42,13 @@ class TaskContext:
                 self._extractor = make_configured_extractor(self.settings)
             return self._extractor
 
+    def photos(self):
+        """A photo resolver for one task's run: downloads into this context's CATALOG_HOME, under its
+        IMAGE_FETCH_ALLOWLIST."""
+        from indexer.photos.resolve import PhotoResolver
+
+        return PhotoResolver.from_settings(self.settings)
+
     def extractor_for(self, store: str):
         """The shared extractor, with the store's newest trained heads when it has some."""
         from indexer.runtime import extractor_for_store

@@ -14,7 +14,7 @@ def extract_and_index(self, store: str, product_id: str) -> str:
     ctx = get_context()
     result = extract_batch(ctx.catalog, ctx.extractor_for(store), store, [product_id],
                            attempts=self.request.retries + 1,
-                           final_attempt=self.request.retries >= self.max_retries)
+                           final_attempt=self.request.retries >= self.max_retries, photos=ctx.photos())
     observe_batch(result, "realtime")
     return result.outcomes.get(product_id, "missing")
 

@@ -23,7 +23,8 @@ def _job_extractor(ctx, job_id: str):
 def reindex_store(self, job_id: str) -> str | None:
     ctx = get_context()
     if is_eager():  # inline: a loop, not one nested call per chunk
-        job = run_inline(ctx.catalog, _job_extractor(ctx, job_id), job_id, chunk_size=ctx.settings.reindex_chunk_size)
+        job = run_inline(ctx.catalog, _job_extractor(ctx, job_id), job_id, chunk_size=ctx.settings.reindex_chunk_size,
+                         photos=ctx.photos())
         return None if job is None else job.state
     first = begin_reindex(ctx.catalog, job_id, chunk_size=ctx.settings.reindex_chunk_size)
     if first is not None:
@@ -37,7 +38,7 @@ def reindex_chunk(self, chunk: dict) -> str | None:
     spec = ChunkSpec.model_validate(chunk)
     job = run_chunk(ctx.catalog, _job_extractor(ctx, spec.job_id), spec, enqueue=_enqueue_chunk,
                     attempts=self.request.retries + 1, final_attempt=self.request.retries >= self.max_retries,
-                    on_batch=lambda result: observe_batch(result, "reindex"))
+                    on_batch=lambda result: observe_batch(result, "reindex"), photos=ctx.photos())
     return None if job is None else job.state
 
 

@@ -50,11 +50,21 @@ class SuggestResponse(BaseModel):
     timings_ms: dict[str, float]
 
 
+def _invalid_image(message: str, reason: str) -> ApiError:
+    if reason.startswith(("unsupported image format", "not an image", "served as")):
+        return ApiError(415, "unsupported_image", message)
+    return ApiError(422, "invalid_image", message)
+
+
+def _check_count(files: list[UploadFile], urls: list[str]) -> None:
+    if not files and not urls:
+        raise ApiError(422, "invalid_request", "send at least one image in the `images` or `image_urls` field")
+    if len(files) + len(urls) > MAX_IMAGES:
+        raise ApiError(422, "too_many_images", f"{len(files) + len(urls)} images sent (files and URLs together); "
+                                               f"at most {MAX_IMAGES}")
+
+
 def _read_images(files: list[UploadFile]) -> list[bytes]:
-    if not files:
-        raise ApiError(422, "invalid_request", "send at least one image in the `images` field")
-    if len(files) > MAX_IMAGES:
-        raise ApiError(422, "too_many_images", f"{len(files)} images sent; at most {MAX_IMAGES}")
     images = []
     for position, upload in enumerate(files):
         data = upload.file.read(MAX_BYTES + 1)
@@ -63,24 +73,51 @@ def _read_images(files: list[UploadFile]) -> list[bytes]:
         try:
             decode_image(data, max_pixels=MAX_PIXELS, draft_size=DRAFT)
         except ImageError as exc:
-            message = f"image {position} ({upload.filename}): {exc}"
-            if str(exc).startswith(("unsupported image format", "not an image")):
-                raise ApiError(415, "unsupported_image", message) from exc
-            raise ApiError(422, "invalid_image", message) from exc
+            raise _invalid_image(f"image {position} ({upload.filename}): {exc}", str(exc)) from exc
         images.append(data)
+    return images
+
+
+# A URL that could not be fetched, by what went wrong: (status, error code); not_image as for an upload.
+URL_ERRORS: dict[str, tuple[int, str]] = {
+    "refused": (422, "image_url_refused"), "too_large": (413, "image_too_large"),
+    "http_error": (422, "image_url_unavailable"), "unreachable": (422, "image_url_unavailable"),
+}
+
+
+def _fetch_images(settings, urls: list[str]) -> list[bytes]:
+    """The photos at `urls`, fetched under the indexer's rules (SSRF guard, caps, sniffing, the photo cache
+    in CATALOG_HOME); the first one that cannot be had is a 4xx naming it and why."""
+    from indexer.photos.fetch import PhotoFetcher
+
+    urls = [url.strip() for url in urls]
+    results = PhotoFetcher.from_settings(settings).fetch_all(urls)
+    images = []
+    for position, url in enumerate(urls):
+        result = results[url]
+        if not result.ok:
+            message = f"image_urls[{position}] ({url[:300]}): {result.error}"
+            if result.kind == "not_image":
+                raise _invalid_image(message, result.error or "")
+            raise ApiError(*URL_ERRORS[result.kind or "unreachable"], message)
+        images.append(result.path.read_bytes())
     return images
 
 
 @router.post("", response_model=SuggestResponse)
 def suggest(runtime: RuntimeDep, store: str = Path(max_length=64),
-            images: list[UploadFile] = File(default=[]), title: str = Form(default="", max_length=1000),
+            images: list[UploadFile] = File(default=[]),
+            image_urls: list[str] = Form(default=[]),
+            title: str = Form(default="", max_length=1000),
             description: str = Form(default="", max_length=20_000)) -> SuggestResponse:
-    """Category and attribute suggestions for a listing being written; nothing is stored."""
+    """Category and attribute suggestions for a listing being written; nothing is stored (but photos given
+    by URL stay in the photo cache). Photos are the uploaded files, then the URLs, in order."""
     from indexer.tasks.metrics import EXTRACTION_SECONDS
 
     require_catalog_store(runtime, store)
     started = time.perf_counter()
-    data = _read_images(images)
+    _check_count(images, image_urls)
+    data = _read_images(images) + (_fetch_images(runtime.settings, image_urls) if image_urls else [])
     validated = time.perf_counter()
     # The listing is written for this store: its trained heads name colours and categories its way.
     extractor = extractor_for_store(runtime.settings, runtime.extractor, store)
