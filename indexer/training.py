@@ -43,7 +43,17 @@ def merchant_labels(product, taxonomy, extracted_category: str | None = None) ->
     return {"category": category, "values": values, "color_photos": photos}
 
 
-def train_store(catalog, store: str, catalog_home: Path, taxonomy, extractor=None) -> dict:
+def localized(photos, products: list, labels: list[dict]) -> tuple[list, list[dict]]:
+    """Products and labels whose photo URLs point at the photo cache (fetched now where needed), so the
+    heads learn from a store's remote photos as `catalog index` reads them."""
+    products = photos.localize(products)
+    labels = [{**label, "color_photos": [{**photo, "image": photos.local(photo["image"])}
+                                         for photo in label["color_photos"]]} for label in labels]
+    return products, labels
+
+
+def train_store(catalog, store: str, catalog_home: Path, taxonomy, extractor=None, photos=None) -> dict:
+    """`photos`: a PhotoResolver (indexer.photos.resolve) for products whose photos are URLs."""
     from extractor.local.train import train_store_heads
 
     products, labels = [], []
@@ -58,4 +68,6 @@ def train_store(catalog, store: str, catalog_home: Path, taxonomy, extractor=Non
                 labels.append(label)
     if len(products) < 10:
         raise ValueError(f"store {store!r} has {len(products)} merchant-labelled products; need at least 10")
+    if photos is not None:
+        products, labels = localized(photos, products, labels)
     return train_store_heads(products, labels, store_models_dir(catalog_home, store), extractor=extractor)

@@ -23,19 +23,32 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 @app.command("import")
-def import_cmd(path: Path, store: str = typer.Option(..., "--store", "-s", help="store name")) -> None:
+def import_cmd(path: Path, store: str = typer.Option(..., "--store", "-s", help="store name"),
+               prefetch_photos: bool = typer.Option(False, "--prefetch-photos", help=(
+                   "also download the products' http(s) photos into the photo cache now (else `catalog index` "
+                   "does)"))) -> None:
     """Import a Magento sample-data folder, a Shopify product CSV export, or our JSONL."""
+    from tqdm import tqdm
+
     from indexer.importers import import_path
+    from indexer.photos.resolve import PhotoResolver, prefetch_store
     from indexer.runtime import open_catalog
+    from indexer.settings import get_settings
 
     if not path.exists():
         _fail(f"{path} does not exist")
+    photos = None
     with open_catalog() as catalog:
         report = import_path(catalog, store, path)
+        if prefetch_photos and catalog.store_exists(store):
+            with tqdm(total=0, desc="fetch", unit="photo") as bar:
+                photos = prefetch_store(catalog, store, PhotoResolver.from_settings(get_settings(), progress=bar))
     for error in report.errors[:50]:
         typer.secho(f"skipped: {error}", err=True, fg=typer.colors.YELLOW)
     typer.echo(f"store {store}: imported {report.imported}, updated {report.updated}, "
                f"unchanged {report.unchanged}, skipped {report.skipped}")
+    if photos is not None:
+        typer.echo(photo_summary(photos.as_dict()))
 
 
 @app.command("index")
@@ -62,6 +75,7 @@ def photo_summary(counts: dict[str, int]) -> str:
 @app.command("train")
 def train_cmd(store: str = typer.Option(..., "--store", "-s")) -> None:
     """Fit the store's category and attribute heads on its merchant-labelled products (local extractor)."""
+    from indexer.photos.resolve import PhotoResolver
     from indexer.runtime import make_configured_extractor, open_catalog
     from indexer.settings import get_settings
     from indexer.training import train_store
@@ -73,7 +87,8 @@ def train_cmd(store: str = typer.Option(..., "--store", "-s")) -> None:
             _fail(f"unknown store {store!r}")
         try:
             report = train_store(catalog, store, settings.catalog_home, Taxonomy.load(),
-                                 extractor=make_configured_extractor(settings))
+                                 extractor=make_configured_extractor(settings),
+                                 photos=PhotoResolver.from_settings(settings))
         except ValueError as exc:
             _fail(str(exc))
     typer.echo(json.dumps(report, indent=2))

@@ -4,6 +4,7 @@ ETag / Last-Modified (answering conditional requests with 304), and a log of eve
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -59,7 +60,9 @@ def photo_route(data: bytes, *, content_type: str = "image/jpeg", etag: bool = T
 
 
 class PhotoServer:
-    def __init__(self) -> None:
+    """`tls`: an SSLContext with the server's certificate, to serve https."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Handler] = {}
         self.log: list[Seen] = []
         self._lock = threading.Lock()
@@ -83,6 +86,9 @@ class PhotoServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -95,7 +101,7 @@ class PhotoServer:
         self.httpd.server_close()
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def route(self, path: str, handler: Handler) -> str:
         self.routes[path] = handler

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import threading
 import time
 from collections import defaultdict
@@ -114,6 +115,11 @@ def sniff(data: bytes, max_bytes: int) -> None:
         raise FetchFailed("not_image", str(exc)) from exc
 
 
+def _tls_refused(exc: BaseException) -> bool:
+    cause = exc.__cause__ or exc.__context__
+    return isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to the end from synchronous code, also from a thread whose event loop is running
     (then on a helper thread: a loop cannot be re-entered)."""
@@ -142,8 +148,9 @@ class _Run:
     host. Per host, because connections go to checked addresses: a pooled TLS connection to an address
     must never carry a request for another host name than the one its certificate was verified for."""
 
-    def __init__(self, policy: FetchPolicy) -> None:
+    def __init__(self, policy: FetchPolicy, verify: ssl.SSLContext | bool) -> None:
         self.policy = policy
+        self.verify = verify
         self.overall = asyncio.Semaphore(policy.concurrency)
         self.hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(policy.per_host))
         self.clients: dict[str, httpx.AsyncClient] = {}
@@ -155,7 +162,7 @@ class _Run:
                                     write=policy.read_timeout_s, pool=None)
             # trust_env off: a proxy from the environment would connect for us, around the address check.
             self.clients[host] = httpx.AsyncClient(
-                timeout=timeout, follow_redirects=False, trust_env=False,
+                timeout=timeout, follow_redirects=False, trust_env=False, verify=self.verify,
                 headers={"User-Agent": USER_AGENT, "Accept": "image/*"},
                 limits=httpx.Limits(max_connections=policy.per_host))
         return self.clients[host]
@@ -166,11 +173,13 @@ class _Run:
 
 class PhotoFetcher:
     def __init__(self, cache: PhotoCache, allowlist: Allowlist | None = None,
-                 policy: FetchPolicy | None = None, *, clock: Callable[[], float] = time.time) -> None:
+                 policy: FetchPolicy | None = None, *, clock: Callable[[], float] = time.time,
+                 verify: ssl.SSLContext | bool = True) -> None:
         self.cache = cache
         self.allowlist = allowlist or Allowlist()
         self.policy = policy or FetchPolicy()
         self.clock = clock
+        self.verify = verify  # TLS verification: the system's CAs, or a context trusting a private CA
 
     @classmethod
     def from_settings(cls, settings) -> PhotoFetcher:
@@ -188,7 +197,7 @@ class PhotoFetcher:
 
     async def fetch_many(self, urls: list[str],
                          progress: Callable[[Fetched], None] | None = None) -> dict[str, Fetched]:
-        run = _Run(self.policy)
+        run = _Run(self.policy, self.verify)
 
         async def one(url: str) -> Fetched:
             result = await self._fetch_one(run, url)
@@ -270,6 +279,8 @@ class PhotoFetcher:
                     async with client.stream("GET", pinned, headers=headers, extensions=extensions) as response:
                         return await self._answer(url, response, entry)
                 except httpx.ConnectError as exc:
+                    if _tls_refused(exc):  # a certificate that does not fit will not fit on a retry either
+                        raise FetchFailed("unreachable", f"TLS to {host} failed: {exc}") from exc
                     if position + 1 == len(addresses):
                         raise FetchFailed("unreachable", f"cannot connect to {host}: {exc or 'refused'}",
                                           transient=True) from exc

@@ -52,6 +52,19 @@ def remote_images(images: Iterable[str | bytes]) -> list[str]:
     return [image for image in images if isinstance(image, str) and is_url(image)]
 
 
+def prefetch_store(catalog, store: str, photos: PhotoResolver, batch: int = 1000) -> PhotoReport:
+    """Fetch every remote photo of a store's products into the cache (`catalog import --prefetch-photos`),
+    a batch of URLs at a time; the next index then finds them cached."""
+    pending: list[str] = []
+    for product in catalog.iter_products(store):
+        pending += remote_images(product.images)
+        if len(pending) >= batch:
+            photos.fetch(pending)
+            pending = []
+    photos.fetch(pending)
+    return photos.report
+
+
 @dataclass
 class PhotoResolver:
     """Resolves remote photos for one run (a `catalog index`, a task): each URL is fetched once per run,
@@ -85,20 +98,19 @@ class PhotoResolver:
     def localize(self, inputs: Sequence[ProductInput]) -> list[ProductInput]:
         """The inputs with each fetched URL replaced by its cached file; an unfetched URL stays, so the
         extractor reports that image as unreadable (see `record_failures`)."""
-        results = self.fetch(url for item in inputs for url in remote_images(item.images))
-        return [item.model_copy(update={"images": [_local(image, results) for image in item.images]})
+        self.fetch(url for item in inputs for url in remote_images(item.images))
+        return [item.model_copy(update={"images": [self.local(image) for image in item.images]})
                 if remote_images(item.images) else item for item in inputs]
+
+    def local(self, image: str | bytes) -> str | bytes:
+        """The cached file of a URL this run fetched; anything else as it is."""
+        result = self.results.get(image) if isinstance(image, str) else None
+        return str(result.path) if result is not None and result.ok else image
 
     def failures(self, images: Sequence[str | bytes]) -> dict[int, Fetched]:
         """Positions of this run's failed downloads among a product's images."""
         return {i: self.results[image] for i, image in enumerate(images)
                 if isinstance(image, str) and image in self.results and not self.results[image].ok}
-
-
-def _local(image: str | bytes, results: dict[str, Fetched]) -> str | bytes:
-    if isinstance(image, str) and image in results and results[image].ok:
-        return str(results[image].path)
-    return image
 
 
 def record_failures(extraction: Extraction, failures: dict[int, Fetched]) -> Extraction:

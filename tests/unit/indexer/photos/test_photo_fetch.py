@@ -4,6 +4,9 @@ content sniffing, redirects and the SSRF guard (with and without IMAGE_FETCH_ALL
 from __future__ import annotations
 
 import hashlib
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -318,3 +321,43 @@ def test_the_allowlist_comes_from_the_settings(tmp_path, server):
     settings = Settings(CATALOG_HOME=tmp_path, IMAGE_FETCH_ALLOWLIST="127.0.0.0/8")
     assert PhotoFetcher.from_settings(settings).fetch_all([url])[url].outcome == "fetched"
     assert (tmp_path / "photos" / "blobs").is_dir()
+
+
+# ------------------------------------------------------------------ https: pinned address, checked name
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for the name `localhost` only (made with the openssl command)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(certificate):
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with PhotoServer(tls=context) as running:
+        running.photo("/secure.jpg", PHOTOS[0].read_bytes())
+        yield running
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_host_name(tmp_path, tls_server, certificate):
+    trust = ssl.create_default_context(cafile=str(certificate[0]))
+    url = tls_server.url("/secure.jpg", host="localhost")
+    good = PhotoFetcher(PhotoCache(tmp_path / "a"), Allowlist.parse("localhost"), FAST, verify=trust).fetch_all([url])
+    assert good[url].outcome == "fetched", good[url].error
+    assert tls_server.log[-1].headers["host"] == f"localhost:{tls_server.port}"
+    # The same server by address: the certificate names `localhost`, not 127.0.0.1, so TLS must refuse it
+    # (the pinned connection still checks the certificate against the name in the URL).
+    by_address = tls_server.url("/secure.jpg")
+    bad = PhotoFetcher(PhotoCache(tmp_path / "b"), Allowlist.parse("127.0.0.1"), FAST,
+                       verify=trust).fetch_all([by_address])[by_address]
+    assert bad.outcome == "failed" and "CERTIFICATE_VERIFY_FAILED" in bad.error
+    assert bad.error.startswith("TLS to 127.0.0.1 failed")  # not retried: it will not fit any better later

@@ -119,3 +119,46 @@ def test_a_shopify_csv_with_photo_urls_is_indexed_with_its_photos_read(home, tmp
         requests = len(server.log)
         fourth = index_store("remote", settings=settings)
         assert fourth["extracted"] == 0 and len(server.log) == requests
+
+
+def test_catalog_import_can_prefetch_the_photos(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from indexer.photos.cache import PhotoCache
+    from indexer.settings import get_settings
+    from search_api.cli import app
+
+    with PhotoServer() as server:
+        url = server.photo("/cdn/tee.jpg", (SHIRTS / "ms05-purple_main.jpg").read_bytes())
+        export = write_csv(tmp_path / "export.csv", product_rows("tee", "Tee", [url, server.url("/cdn/gone.jpg")]))
+        for name in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("CATALOG_HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("IMAGE_FETCH_ALLOWLIST", "127.0.0.1")
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(app, ["import", "--store", "pre", str(export), "--prefetch-photos"])
+        finally:
+            get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "photos: fetched 1, cached 0 (revalidated 0, stale 0), failed 1" in result.output
+    assert PhotoCache.in_home(tmp_path / "home").get(url) is not None
+
+
+def test_catalog_train_reads_remote_variant_photos_from_the_cache(tmp_path):
+    from extractor.models import ProductInput
+    from indexer.photos.cache import PhotoCache
+    from indexer.photos.fetch import PhotoFetcher
+    from indexer.photos.guard import Allowlist
+    from indexer.photos.resolve import PhotoResolver
+    from indexer.training import localized
+
+    with PhotoServer() as server:
+        url = server.photo("/cdn/purple.jpg", (SHIRTS / "ms05-purple_main.jpg").read_bytes())
+        photos = PhotoResolver(PhotoFetcher(PhotoCache(tmp_path), Allowlist.parse("127.0.0.1")))
+        products, labels = localized(photos, [ProductInput(product_id="tee", images=[url, "/shop/local.jpg"])],
+                                     [{"category": None, "values": {}, "color_photos": [
+                                         {"image": url, "value": "color__purple", "region": "upper"}]}])
+    cached = str(photos.results[url].path)
+    assert products[0].images == [cached, "/shop/local.jpg"]
+    assert labels[0]["color_photos"] == [{"image": cached, "value": "color__purple", "region": "upper"}]
