@@ -1,11 +1,13 @@
 """Downloads of product photos named by http(s) URL, into the photo cache (cache.py), behind the guard
 (guard.py).
 
-One httpx AsyncClient per call of `fetch_all`, bounded concurrency overall and per host, connect, read and
-per-attempt deadlines, bounded retries with backoff on 429, 5xx and network errors (Retry-After honoured up
-to a cap), a byte cap while streaming, redirects followed here (at most 3) so that every hop passes the
-guard, and bytes kept only when they decode as an image. A fresh cache entry is used without a request;
-a stale one is revalidated with its ETag / Last-Modified.
+httpx AsyncClients (one per host, per call of `fetch_all`), bounded concurrency overall and per host, connect,
+read and per-attempt deadlines, bounded retries with backoff on 429, 5xx and network errors (Retry-After
+honoured up to a cap), a byte cap while streaming, redirects followed here (at most 3) so that every hop
+passes the guard, and bytes kept only when they decode as an image. Each request goes to the address the
+guard checked (the URL's host swapped for it; Host header and TLS name unchanged), so DNS rebinding between
+the check and the connection cannot reach another address. A fresh cache entry is used without a request; a
+stale one is revalidated with its ETag / Last-Modified. Proxies from the environment are not used.
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ class Fetched:
     @property
     def ok(self) -> bool:
         return self.path is not None
+
+
+@dataclass(frozen=True)
+class _Reply:
+    headers: dict[str, str]  # lower-cased names
+    body: bytes | None  # None: 304, the cached bytes are still right
 
 
 class FetchFailed(Exception):
@@ -229,11 +237,7 @@ class PhotoFetcher:
         policy = self.policy
         for attempt in range(policy.attempts):
             try:
-                async with asyncio.timeout(policy.attempt_timeout_s):
-                    return await self._follow(run, url, entry)
-            except TimeoutError:
-                failure = FetchFailed("unreachable", f"no complete answer within {policy.attempt_timeout_s:g} s",
-                                      transient=True)
+                return await self._follow(run, url, entry)
             except FetchFailed as exc:
                 failure = exc
             if not failure.transient or attempt + 1 == policy.attempts:
@@ -272,26 +276,50 @@ class PhotoFetcher:
         # TLS still verifies the certificate for the host name (sni_hostname).
         extensions = {"sni_hostname": host} if scheme == "https" else {}
         client = run.client(host.lower())
+        deadline = self.policy.attempt_timeout_s
         async with run.overall, run.hosts[host.lower()]:
-            for position, address in enumerate(addresses):
-                pinned = target.copy_with(host=str(address))
-                try:
-                    async with client.stream("GET", pinned, headers=headers, extensions=extensions) as response:
-                        return await self._answer(url, response, entry)
-                except httpx.ConnectError as exc:
-                    if _tls_refused(exc):  # a certificate that does not fit will not fit on a retry either
-                        raise FetchFailed("unreachable", f"TLS to {host} failed: {exc}") from exc
-                    if position + 1 == len(addresses):
-                        raise FetchFailed("unreachable", f"cannot connect to {host}: {exc or 'refused'}",
-                                          transient=True) from exc
-                except httpx.TimeoutException as exc:
-                    raise FetchFailed("unreachable", f"timed out ({type(exc).__name__})", transient=True) from exc
-                except httpx.TransportError as exc:
-                    raise FetchFailed("unreachable", f"incomplete answer from {host}: {exc or type(exc).__name__}",
+            try:
+                # The deadline starts once a slot is ours: waiting behind other photos is not the server's fault.
+                async with asyncio.timeout(deadline):
+                    reply = await self._exchange(client, host, target, addresses, headers, extensions, entry)
+            except TimeoutError:
+                raise FetchFailed("unreachable", f"no complete answer within {deadline:g} s", transient=True) from None
+        if isinstance(reply, str):
+            return reply
+        # Decoding and the cache's file writes run on a thread: the other downloads go on meanwhile.
+        if reply.body is None:
+            entry = await asyncio.to_thread(self.cache.refresh, entry, reply.headers, now=self.clock())
+            return Fetched(url, "revalidated", self.cache.blob_path(entry.blob))
+        entry = await asyncio.to_thread(self._keep, url, reply.body, reply.headers)
+        return Fetched(url, "fetched", self.cache.blob_path(entry.blob))
+
+    def _keep(self, url: str, data: bytes, headers: dict[str, str]) -> CacheEntry:
+        sniff(data, self.policy.max_bytes)
+        return self.cache.put(url, data, headers, now=self.clock())
+
+    async def _exchange(self, client: httpx.AsyncClient, host: str, target: httpx.URL, addresses: list,
+                        headers: dict[str, str], extensions: dict, entry: CacheEntry | None) -> _Reply | str:
+        """One request to the first address that accepts a connection."""
+        for position, address in enumerate(addresses):
+            pinned = target.copy_with(host=str(address))
+            try:
+                async with client.stream("GET", pinned, headers=headers, extensions=extensions) as response:
+                    return await self._read(response, entry)
+            except httpx.ConnectError as exc:
+                if _tls_refused(exc):  # a certificate that does not fit will not fit on a retry either
+                    raise FetchFailed("unreachable", f"TLS to {host} failed: {exc}") from exc
+                if position + 1 == len(addresses):
+                    raise FetchFailed("unreachable", f"cannot connect to {host}: {exc or 'refused'}",
                                       transient=True) from exc
+            except httpx.TimeoutException as exc:
+                raise FetchFailed("unreachable", f"timed out ({type(exc).__name__})", transient=True) from exc
+            except httpx.TransportError as exc:
+                raise FetchFailed("unreachable", f"incomplete answer from {host}: {exc or type(exc).__name__}",
+                                  transient=True) from exc
         raise AssertionError("unreachable")  # pragma: no cover - every address returns or raises
 
-    async def _answer(self, url: str, response: httpx.Response, entry: CacheEntry | None) -> Fetched | str:
+    async def _read(self, response: httpx.Response, entry: CacheEntry | None) -> _Reply | str:
+        """The reply (a photo's bytes, or None for 'not modified') or a redirect's Location."""
         status = response.status_code
         headers = {k.lower(): v for k, v in response.headers.items()}
         if status in REDIRECTS:
@@ -300,8 +328,7 @@ class PhotoFetcher:
                 raise FetchFailed("http_error", f"HTTP {status} redirect without a Location")
             return location
         if status == 304 and entry is not None:
-            entry = await asyncio.to_thread(self.cache.refresh, entry, headers, now=self.clock())
-            return Fetched(url, "revalidated", self.cache.blob_path(entry.blob))
+            return _Reply(headers, None)
         if status in RETRY_STATUSES:
             raise FetchFailed("http_error", f"HTTP {status}", transient=True,
                               retry_after=retry_after_seconds(headers.get("retry-after"), self.clock()))
@@ -319,10 +346,4 @@ class PhotoFetcher:
             body.extend(chunk)
             if len(body) > limit:  # a server may send more than it declared, or declare nothing
                 raise FetchFailed("too_large", f"over the {limit} byte limit")
-        # Decoding and the cache's file writes run on a thread: the other downloads go on meanwhile.
-        entry = await asyncio.to_thread(self._keep, url, bytes(body), headers)
-        return Fetched(url, "fetched", self.cache.blob_path(entry.blob))
-
-    def _keep(self, url: str, data: bytes, headers: dict[str, str]) -> CacheEntry:
-        sniff(data, self.policy.max_bytes)
-        return self.cache.put(url, data, headers, now=self.clock())
+        return _Reply(headers, bytes(body))

@@ -254,6 +254,38 @@ def test_concurrency_per_host_is_bounded(tmp_path, server):
     assert peak[0] == 3
 
 
+def test_waiting_for_a_slot_does_not_count_against_the_deadline(tmp_path, server):
+    data = PHOTOS[0].read_bytes()
+
+    def steady(handler):
+        time.sleep(0.2)
+        send(handler, 200, data, {"Content-Type": "image/jpeg"})
+
+    urls = [server.route(f"/q{i}.jpg", steady) for i in range(6)]
+    policy = FetchPolicy(per_host=1, attempt_timeout_s=0.5, attempts=1)  # 6 x 0.2 s in a row: 1.2 s in all
+    results = fetcher(tmp_path, policy=policy).fetch_all(urls)
+    assert [r.outcome for r in results.values()] == ["fetched"] * 6
+
+
+def test_a_server_trickling_bytes_meets_the_attempt_deadline(tmp_path, server):
+    def trickle(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "image/jpeg")
+        handler.send_header("Content-Length", "100000")
+        handler.end_headers()
+        try:
+            for _ in range(100):
+                handler.wfile.write(b"\xff" * 10)
+                handler.wfile.flush()
+                time.sleep(0.05)  # always within the read timeout, never done
+        except OSError:
+            pass
+
+    policy = FetchPolicy(read_timeout_s=1, attempt_timeout_s=0.6, attempts=1)
+    result = fetch_one(tmp_path, server.route("/trickle.jpg", trickle), policy=policy)
+    assert result.outcome == "failed" and "no complete answer within 0.6 s" in result.error
+
+
 # ------------------------------------------------------------------ redirects
 
 def test_redirects_are_followed_up_to_three(tmp_path, server):
