@@ -59,6 +59,11 @@ def photo_route(data: bytes, *, content_type: str = "image/jpeg", etag: bool = T
     return handle
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64  # the default backlog of 5 drops connections when many open at once
+
+
 class PhotoServer:
     """`tls`: an SSLContext with the server's certificate, to serve https."""
 
@@ -84,8 +89,7 @@ class PhotoServer:
             def log_message(self, *args: object) -> None:  # quiet
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), _Handler)
         if tls is not None:
             self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.scheme = "https" if tls is not None else "http"

@@ -13,6 +13,7 @@ stale one is revalidated with its ETag / Last-Modified. Proxies from the environ
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import ssl
 import threading
@@ -123,6 +124,12 @@ def sniff(data: bytes, max_bytes: int) -> None:
         raise FetchFailed("not_image", str(exc)) from exc
 
 
+@functools.lru_cache(maxsize=1)
+def default_tls() -> ssl.SSLContext:
+    """The CA bundle httpx trusts, loaded once per process: loading it costs about 30 ms, once per client."""
+    return httpx.create_ssl_context()
+
+
 def _tls_refused(exc: BaseException) -> bool:
     cause = exc.__cause__ or exc.__context__
     return isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc)
@@ -156,7 +163,7 @@ class _Run:
     host. Per host, because connections go to checked addresses: a pooled TLS connection to an address
     must never carry a request for another host name than the one its certificate was verified for."""
 
-    def __init__(self, policy: FetchPolicy, verify: ssl.SSLContext | bool) -> None:
+    def __init__(self, policy: FetchPolicy, verify: ssl.SSLContext) -> None:
         self.policy = policy
         self.verify = verify
         self.overall = asyncio.Semaphore(policy.concurrency)
@@ -182,12 +189,12 @@ class _Run:
 class PhotoFetcher:
     def __init__(self, cache: PhotoCache, allowlist: Allowlist | None = None,
                  policy: FetchPolicy | None = None, *, clock: Callable[[], float] = time.time,
-                 verify: ssl.SSLContext | bool = True) -> None:
+                 verify: ssl.SSLContext | None = None) -> None:
         self.cache = cache
         self.allowlist = allowlist or Allowlist()
         self.policy = policy or FetchPolicy()
         self.clock = clock
-        self.verify = verify  # TLS verification: the system's CAs, or a context trusting a private CA
+        self.verify = verify  # a context trusting a private CA; None: httpx's CA bundle (default_tls)
 
     @classmethod
     def from_settings(cls, settings) -> PhotoFetcher:
@@ -205,7 +212,7 @@ class PhotoFetcher:
 
     async def fetch_many(self, urls: list[str],
                          progress: Callable[[Fetched], None] | None = None) -> dict[str, Fetched]:
-        run = _Run(self.policy, self.verify)
+        run = _Run(self.policy, self.verify or default_tls())
 
         async def one(url: str) -> Fetched:
             result = await self._fetch_one(run, url)

@@ -142,3 +142,6 @@ def test_a_product_upserted_with_photo_urls_is_extracted_from_them(client, serve
     lost = client.runtime_catalog.latest_extraction("shop", "lost")
     assert lost is not None and lost.errors == [f"image 0: {missing}: download failed: HTTP 404"]
     assert client.runtime_catalog.dead_letters("shop") == []  # a missing remote photo is not the product's fault
+    metrics = client.get("/metrics").text
+    assert 'catalog_image_fetch_total{outcome="failed"}' in metrics
+    assert 'catalog_image_fetch_total{outcome="fetched"}' in metrics
