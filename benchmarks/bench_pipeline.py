@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOG = Path(sys.executable).with_name("catalog")
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
-from common import free_port, link_category_embeddings  # noqa: E402
+from common import free_port  # noqa: E402
 
 
 def products(store: str, n: int) -> list:
@@ -46,7 +46,6 @@ class Run:
 
         self.tmp = tempfile.TemporaryDirectory(prefix="bench-pipeline-")
         self.home = Path(self.tmp.name)
-        link_category_embeddings(self.home / "models")
         redis.Redis.from_url(broker).flushdb()
         self.broker = broker
         self.env = {**os.environ, "CATALOG_HOME": str(self.home), "CELERY_BROKER_URL": broker,

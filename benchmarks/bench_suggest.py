@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import free_port, link_category_embeddings, print_table, summarize, write_json  # noqa: E402
+from common import free_port, print_table, summarize, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = str(Path(sys.executable).with_name("catalog"))
@@ -110,7 +110,6 @@ def main() -> None:
     args = parser.parse_args()
     image, title, source, size = listing()
     home = Path(tempfile.mkdtemp(prefix="bench-suggest-"))
-    link_category_embeddings(home / "models")  # taxonomy embeddings, computed once
     env = {**os.environ, "CATALOG_HOME": str(home), "EXTRACTOR_BACKEND": "local"}
     for name in ("DATABASE_URL", "CELERY_BROKER_URL", "ELASTICSEARCH_URL", "QDRANT_URL"):
         env.pop(name, None)

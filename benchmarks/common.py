@@ -53,13 +53,3 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def link_category_embeddings(models_dir: Path) -> None:
-    """Create `models_dir` (a fresh CATALOG_HOME's models folder) with links to the taxonomy category
-    embeddings already computed in the default cache, so the run does not compute them again."""
-    from extractor.local.category import default_cache_dir
-
-    models_dir.mkdir()
-    for cached in default_cache_dir().glob("category-embeddings-*.npy"):
-        os.symlink(cached, models_dir / cached.name)

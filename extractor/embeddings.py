@@ -66,3 +66,17 @@ class TextEmbedder:
 @lru_cache(maxsize=1)
 def get_text_embedder() -> TextEmbedder:
     return TextEmbedder()
+
+
+class LazyTextEmbedder:
+    """The shared embedder, loaded on its first use: a server opens its store and engines (and fails fast
+    when it cannot) before paying seconds for torch and the model, which its warm-up then loads."""
+
+    name = MODEL_NAME
+    dim = DIM
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        return get_text_embedder().embed(texts, batch_size=batch_size)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return get_text_embedder().embed_query(text)

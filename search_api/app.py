@@ -10,6 +10,7 @@ from prometheus_client import Histogram
 
 from search_api.errors import install_error_handlers
 from search_api.routes import health, jobs, products, reindex, search, suggest
+from search_api.warmup import WarmUp
 
 REQUEST_LATENCY = Histogram("catalog_http_request_seconds", "HTTP request latency", ["route", "method", "status"],
                             buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
@@ -24,18 +25,23 @@ def create_app(runtime=None) -> FastAPI:
         from search_api.runtime import build_runtime
 
         owned = runtime is None
-        app.state.runtime = build_runtime() if owned else runtime
-        current = app.state.runtime
+        # Opening the store and engines is quick and fails the start when it cannot (another process holds
+        # the engines); the models load in the background: /healthz answers at once, /readyz when all is warm.
+        current = app.state.runtime = build_runtime() if owned else runtime
         # Eager mode runs tasks in this process: with this store and this (lazily loaded) extractor.
         install_context(TaskContext(settings=current.settings, _catalog=current.catalog,
                                     _extractor_factory=lambda: current.extractor))
+        app.state.warm_up = None
         if owned:
-            current.start_sync_loop()
+            warm = app.state.warm_up = WarmUp(current.warm_up_steps())
+            current.start_sync_loop(after=warm)
+            warm.start()
         try:
             yield
         finally:
             install_context(None)
             if owned:
+                warm.stop()
                 current.close()
 
     app = FastAPI(title="Catalog intelligence", version="0.1.0", lifespan=lifespan)

@@ -7,10 +7,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from importlib import import_module
 
 from indexer.settings import Settings, get_settings
+from search_api.warmup import Step, WarmUp
 
 log = logging.getLogger(__name__)
+
+WARM_UP_QUERY = "black cotton t-shirt for men under $30"
+# Modules the routes import on first use (so `catalog` commands and tests stay light); a first request would
+# pay for them: the task metrics the suggest route observes pull in Celery (about 250 ms measured).
+ROUTE_IMPORTS = ("indexer.tasks.metrics", "indexer.tasks.products", "indexer.photos.fetch")
 
 
 @dataclass
@@ -34,10 +42,12 @@ class Runtime:
             self._extractor = make_configured_extractor(self.settings)
         return self._extractor
 
-    def start_sync_loop(self, interval_s: float = 0.25) -> None:
-        """Apply the change log in the background so a merchant's change is searchable in ~1 s."""
+    def start_sync_loop(self, interval_s: float = 0.25, after: WarmUp | None = None) -> None:
+        """Apply the change log in the background so a merchant's change is searchable in ~1 s. `after`: start
+        once that warm-up is done, which has the cores first (it is what the first request waits for)."""
         def loop() -> None:
-            self.warm_up()
+            while after is not None and not after.wait(0.5) and not self._stop.is_set():
+                pass
             while not self._stop.is_set():
                 try:
                     report = self.sync.run_once()
@@ -50,13 +60,40 @@ class Runtime:
         self._thread = threading.Thread(target=loop, name="index-sync", daemon=True)
         self._thread.start()
 
-    def warm_up(self) -> None:
-        """Build each store's vocabulary and query matchers now rather than on a shopper's first query."""
-        for store in sorted(self.engines.lexical.stores()):
-            try:
-                self.search.rank(store, "warm up", mode="lexical")
-            except Exception:  # a cold first query is slower, never wrong
-                log.exception("warm-up of store %s failed", store)
+    def warm_up_steps(self) -> list[Step]:
+        """What a first search or a first suggest would otherwise load or compile, as named steps."""
+        steps = [Step("text embedder", lambda: self.sync.embedder.embed([WARM_UP_QUERY])),
+                 Step("extractor", lambda: self.extractor)]  # for lmdeploy, its model
+        if self.settings.extractor_backend == "local":
+            from extractor.local.warmup import warm_up_steps
+
+            steps += [Step(name, work) for name, work in warm_up_steps(lambda: self.extractor)]
+        # Optional: the sync loop retries what fails here, and a store's warm-up only makes its first query
+        # fast (a cold one is slower, never wrong).
+        steps.append(Step("route modules", lambda: [import_module(name) for name in ROUTE_IMPORTS], required=False))
+        steps.append(Step("index sync", self.catch_up, required=False))
+        steps += [Step(f"store {store}", partial(self.warm_up_store, store), required=False)
+                  for store in self.catalog.stores()]
+        return steps
+
+    def catch_up(self) -> None:
+        """Apply the change log written before the start (an import, a worker's extractions), so every store it
+        holds answers from the first query instead of 404 until the sync loop gets to it."""
+        from indexer.sync import SYNC_NAME
+
+        target = self.catalog.max_seq()
+        while not self._stop.is_set() and self.catalog.get_sync_position(SYNC_NAME) < target:
+            if self.sync.run_once().applied == 0:
+                break
+
+    def warm_up_store(self, store: str) -> None:
+        """The store's trained heads, vocabulary and query matchers, and one hybrid query through both engines."""
+        from indexer.runtime import extractor_for_store
+
+        extractor_for_store(self.settings, self.extractor, store)
+        self.documents.vocabulary(store)
+        if store in self.engines.lexical.stores():  # not before the sync has written its first products
+            self.search.rank(store, WARM_UP_QUERY, mode="hybrid")
 
     def close(self) -> None:
         self._stop.set()
@@ -68,7 +105,7 @@ class Runtime:
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
-    from extractor.embeddings import get_text_embedder
+    from extractor.embeddings import LazyTextEmbedder
     from indexer.engines.factory import open_engines
     from indexer.store import CatalogStore
     from indexer.sync import IndexSync
@@ -81,7 +118,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or get_settings()
     settings.catalog_home.mkdir(parents=True, exist_ok=True)
     taxonomy = Taxonomy.load()
-    embedder = get_text_embedder()
+    embedder = LazyTextEmbedder()  # loaded by the warm-up (or the first use), not before the engines open
     catalog = CatalogStore.open(settings.sqlalchemy_url)
     try:
         engines = open_engines(settings)

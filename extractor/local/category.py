@@ -1,9 +1,9 @@
-"""Category retrieval: MiniLM embeddings of every taxonomy category path (computed once, cached as .npy),
+"""Category retrieval: MiniLM embeddings of every taxonomy category path (shipped precomputed, see
+category_embeddings),
 lexical scores from the taxonomy's category search, and image evidence from ImageNet labels."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extractor.local import category_embeddings as embeddings_file
 from extractor.local.datafiles import load_data
 from taxonomy import Taxonomy
 
@@ -43,29 +44,28 @@ class ScoredCategory:
 
 
 class CategoryIndex:
-    """Category path embeddings for one taxonomy version; built once per cache dir, then memory-mapped."""
+    """Category path embeddings for one taxonomy version: the shipped ones, else built once per cache dir."""
 
     def __init__(self, taxonomy: Taxonomy, cache_dir: Path | None = None) -> None:
-        from extractor.embeddings import MODEL_NAME, get_text_embedder
+        from extractor.embeddings import get_text_embedder
 
         self.taxonomy = taxonomy
-        self.ids = sorted(taxonomy.categories)
+        self.ids = embeddings_file.category_rows(taxonomy)
         self._row = {cid: i for i, cid in enumerate(self.ids)}
         self.embedder = get_text_embedder()
-        names = [self._describe(cid) for cid in self.ids]
-        digest = hashlib.sha1(("\n".join(names) + MODEL_NAME).encode()).hexdigest()[:12]
-        cache = (cache_dir or default_cache_dir()) / f"category-embeddings-{taxonomy.version}-{digest}.npy"
-        self.matrix = self._load_or_build(cache, names)
+        names = embeddings_file.descriptions(taxonomy)
+        key = embeddings_file.key_for(taxonomy, names, self.embedder.name, self.embedder.dim)
+        # Shipped with the package for the bundled taxonomy; anything else is embedded once into the cache.
+        matrix = embeddings_file.load(embeddings_file.shipped_path(), key)
+        if matrix is None:
+            matrix = self._load_or_build((cache_dir or default_cache_dir()) / embeddings_file.cache_file_name(key),
+                                         names)
+        self.matrix = matrix
         self._priors = np.array([self._prior_factor(cid) for cid in self.ids], dtype=np.float32)
         # Per prior rule: which rows it demotes (so lifting a rule for a listing is one vector op).
         fulls = [taxonomy.category(cid).full_name for cid in self.ids]
         self._rule_rows = [np.array([rule["contains"] in f for f in fulls]) for rule in _priors()]
         self._with_attribute: dict[str, list[str]] = {}  # attribute handle -> the categories that have it
-
-    def _describe(self, cid: str) -> str:
-        cat = self.taxonomy.category(cid)
-        # The leaf name twice: it is what a listing names; the path only disambiguates.
-        return f"{cat.name}. {cat.full_name}"
 
     def _load_or_build(self, path: Path, names: list[str]) -> np.ndarray:
         if path.exists():
@@ -75,7 +75,7 @@ class CategoryIndex:
                     return np.asarray(matrix, dtype=np.float32)
             except (OSError, ValueError):
                 log.warning("category embedding cache %s unreadable; rebuilding", path)
-        log.info("embedding %d taxonomy categories (once; cached at %s)", len(names), path)
+        log.warning("embedding %d taxonomy categories (about a minute, once; cached at %s)", len(names), path)
         matrix = self.embedder.embed(names, batch_size=128)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

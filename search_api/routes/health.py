@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
-from search_api.deps import RuntimeDep, SettingsDep
+from search_api.deps import SettingsDep
 
 QUEUE_DEPTH = Gauge("catalog_queue_depth", "Messages waiting in a Celery queue (Redis LLEN)", ["queue"])
 
@@ -36,10 +36,14 @@ def healthz() -> dict:
 
 
 @router.get("/readyz")
-def readyz(runtime: RuntimeDep, settings: SettingsDep) -> JSONResponse:
-    """Ready when the store and both engines answer, and the broker too when one is configured (without
+def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
+    """Ready when the start-up warm-up is done (models loaded and run once: `loading` names what is not),
+    the store and both engines answer, and the broker too when one is configured (without
     `CELERY_BROKER_URL` tasks run inline and there is no broker to check)."""
-    checks = {}
+    warm = getattr(request.app.state, "warm_up", None)  # None: a runtime handed in, not warmed here
+    loading = warm.loading() if warm is not None else []
+    checks: dict = {} if warm is None else {"warm_up": warm.check()}
+    runtime = request.app.state.runtime
     probes = [("store", lambda: runtime.catalog.max_seq()),
               ("lexical", lambda: runtime.engines.lexical.stores()),
               ("vector", lambda: runtime.engines.vector.count("__probe__"))]
@@ -53,7 +57,10 @@ def readyz(runtime: RuntimeDep, settings: SettingsDep) -> JSONResponse:
             checks[name] = f"error: {exc}"
     checks["sync_pending"] = runtime.sync.pending()
     ready = all(v == "ok" for k, v in checks.items() if k != "sync_pending")
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    body = {"ready": ready, "checks": checks, "loading": loading}
+    if warm is not None:
+        body["warm_up_ms"] = warm.timings_ms()
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics")

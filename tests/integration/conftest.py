@@ -133,25 +133,10 @@ def stack(tmp_path, redis_base) -> Iterator[Stack]:
     client = redis.Redis.from_url(broker)
     client.flushdb()
     home = tmp_path / "home"
-    (home / "models").mkdir(parents=True)
-    # The category embeddings are built once per machine (~50 s); reuse them rather than rebuild per home.
-    from extractor.local.category import default_cache_dir
-
-    for cached in default_cache_dir().glob("category-embeddings-*.npy"):
-        os.symlink(cached, home / "models" / cached.name)
+    home.mkdir()
     result = Stack(home, broker)
     try:
         yield result
     finally:
         result.stop()
         client.flushdb()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def category_embeddings_cached() -> None:
-    """Build the taxonomy's category embedding cache once, here, before any worker process starts: on a fresh
-    machine every worker would otherwise spend the first minute building it, racing the tests' deadlines."""
-    from extractor.local.category import get_category_index
-    from taxonomy import Taxonomy
-
-    get_category_index(Taxonomy.load())
