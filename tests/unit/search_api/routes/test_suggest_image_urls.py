@@ -19,6 +19,7 @@ from search_api.app import create_app
 from tests.photo_server import PhotoServer, send
 
 SHIRTS = fixture_path() / "images" / "m" / "s"
+KEY = "admin-key-for-photos"
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def server():
 
 def make_client(tmp_path, extractor, allow: str):
     settings = Settings(CATALOG_HOME=tmp_path, DATABASE_URL=None, CELERY_BROKER_URL=None,
-                        IMAGE_FETCH_ALLOWLIST=allow)
+                        IMAGE_FETCH_ALLOWLIST=allow, CATALOG_ADMIN_KEY=KEY)
     catalog = CatalogStore.open(settings.sqlalchemy_url)
     catalog.upsert_products([Product(store="shop", product_id="p0", title="Cotton shirt")])
     runtime = SimpleNamespace(settings=settings, catalog=catalog, extractor=extractor)
@@ -145,3 +146,14 @@ def test_a_product_upserted_with_photo_urls_is_extracted_from_them(client, serve
     metrics = client.get("/metrics").text
     assert 'catalog_image_fetch_total{outcome="failed"}' in metrics
     assert 'catalog_image_fetch_total{outcome="fetched"}' in metrics
+
+
+def test_a_store_reindex_reads_the_photo_urls(client, server):
+    url = server.url("/purple.jpg")
+    client.runtime_catalog.upsert_products([Product(store="shop", product_id="tee", title="Summit Tee", images=[url])])
+    response = client.post("/v1/stores/shop/reindex", headers={"Authorization": f"Bearer {KEY}"})
+    assert response.status_code == 202, response.text
+    job = client.get(f"/v1/jobs/{response.json()['job_id']}").json()
+    assert job["state"] == "succeeded" and job["failed"] == 0, job
+    extraction = client.runtime_catalog.latest_extraction("shop", "tee")
+    assert "Purple" in {v.name for a in extraction.attributes if a.handle == "color" for v in a.values}
