@@ -116,11 +116,13 @@ def _color_labels(gold: Sequence[Any], extractions: Sequence[Extraction]) -> lis
 
 
 def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, split: str = "held_out",
-                     batch_size: int = 32, merchant_data: bool = True, color_head: bool = False) -> dict[str, Any]:
+                     batch_size: int = 32, merchant_data: bool = True, color_head: bool = False,
+                     title: str | None = None) -> dict[str, Any]:
     """`merchant_data=False` hides the merchant's category path and product type (the listing-time case:
-    title, description and photo only). `color_head=True` reads colours as a store does after `catalog
-    train`: a colour head fitted on the variant photos of the other split's products (never on the
-    products it is scored on)."""
+    title, description and photo only). `title` replaces every product's title and drops its description and
+    merchant data: the photo against a title that says nothing or misleads ("Summit Kit", a brand alone).
+    `color_head=True` reads colours as a store does after `catalog train`: a colour head fitted on the
+    variant photos of the other split's products (never on the products it is scored on)."""
     from extractor.datasets.magento import is_held_out, load
     from extractor.local.train import color_feature_rows, fit_color_head, read_color_photos
 
@@ -132,11 +134,14 @@ def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, spl
     if color_head and split == "all":
         raise ValueError("a colour head needs products to train on outside the split: use held_out or other")
     gold = everything if split == "all" else [g for g in everything if is_held_out(g.sku) == (split == "held_out")]
-    if not merchant_data:
+    if not merchant_data or title is not None:
         for g in gold:
             g.product = g.product.model_copy(update={"merchant_category": None, "product_type": ""})
+    if title is not None:
+        for g in gold:
+            g.product = g.product.model_copy(update={"title": title, "description": ""})
     extractions = _extract_all(extractor, [g.product for g in gold], batch_size)
-    exact = ancestor = 0
+    exact = ancestor = vertical = 0
     per_attr = {name: _PRF() for name in ("target-gender", "material", "pattern")}
     for g, ex in zip(gold, extractions, strict=True):
         cid = ex.category.id if ex.category else None
@@ -145,6 +150,8 @@ def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, spl
         lineage = {c.id for c in taxonomy.ancestors(cid)} | {cid} if cid else set()
         if lineage & set(g.ancestors + g.accept):
             ancestor += 1
+        if cid and cid.split("-", 1)[0] == (g.accept or g.ancestors)[0].split("-", 1)[0]:
+            vertical += 1
         gender_gold = _gold_values(taxonomy, "target-gender", [g.gender] if g.gender else [])
         per_attr["target-gender"].add(_predicted(ex, "target-gender"), gender_gold)
         per_attr["material"].add(_predicted(ex, "material"), _gold_values(taxonomy, "material", g.material))
@@ -170,6 +177,7 @@ def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, spl
         "dataset": "magento", "split": split, "merchant_data": merchant_data, "products": n,
         "category_accuracy": _round(exact / n) if n else None,
         "category_ancestor_accuracy": _round(ancestor / n) if n else None,
+        "category_vertical_accuracy": _round(vertical / n) if n else None, "title": title,
         "color_accuracy": _round(color_ok / color_n) if color_n else None, "color_photos": color_n,
         "color_head_trained_on": trained_on,
         "attributes": {k: v.report() for k, v in per_attr.items()},
@@ -222,7 +230,9 @@ def format_table(result: dict[str, Any]) -> str:
         return "-" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
 
     lines = [f"dataset {result['dataset']}: {result['products']} products"]
-    for key in ("category_accuracy", "category_ancestor_accuracy", "color_accuracy"):
+    if result.get("title") is not None:
+        lines.append(f"  every title replaced by {result['title']!r}, descriptions and merchant data dropped")
+    for key in ("category_accuracy", "category_ancestor_accuracy", "category_vertical_accuracy", "color_accuracy"):
         lines.append(f"  {key:<28}{num(result.get(key))}")
     if result.get("color_head_trained_on") is not None:
         trained_on = result["color_head_trained_on"]

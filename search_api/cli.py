@@ -150,7 +150,10 @@ def eval_extraction(dataset: str = typer.Option(..., "--dataset", "-d", help="ma
                     split: str = typer.Option("held_out", help="magento only: held_out | other | all"),
                     color_head: bool = typer.Option(False, "--color-head", help=(
                         "magento only: read colours with a store colour head fitted, as `catalog train` fits "
-                        "it, on the other split's variant photos"))) -> None:
+                        "it, on the other split's variant photos")),
+                    title: str | None = typer.Option(None, "--title", help=(
+                        "magento only: replace every title by this one (descriptions and merchant data dropped): "
+                        "how far the photo carries the category against a title that says nothing"))) -> None:
     """Per-attribute precision, recall, F1 of the extractor against gold labels."""
     from extractor.evaluate import evaluate, format_table
     from indexer.runtime import make_configured_extractor
@@ -158,7 +161,7 @@ def eval_extraction(dataset: str = typer.Option(..., "--dataset", "-d", help="ma
     path = Path(dataset) if Path(dataset).exists() else None
     name = "oa-mine" if path is not None and path.suffix == ".jsonl" else ("magento" if path else dataset)
     try:
-        extra = {"split": split, "color_head": color_head} if name == "magento" else {}
+        extra = {"split": split, "color_head": color_head, "title": title} if name == "magento" else {}
         result = evaluate(name, make_configured_extractor(), path=path, **extra)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))

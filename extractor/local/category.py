@@ -30,6 +30,15 @@ TEMPERATURE = 0.04
 VERTICAL_MIN_MASS = 0.25
 VERTICAL_MIN_SHARE = 0.6
 VERTICAL_FACTOR = 0.85
+# How much the title names a product kind, from its best raw category-name match (taxonomy search: a kind
+# word or synonym such as "tee" or "duffle" scores 15-40, a word every tenth category has, like "kit",
+# "pack" or "classic", scores under 8). A title that names no kind ("Summit Kit", "The Classic", a brand)
+# is weak evidence: its lexical credit shrinks, the photo weighs more, and candidates from a vertical the
+# photo contradicts lose in proportion to the photo's mass in its own vertical.
+KIND_SCORE_WEAK = 4.0
+KIND_SCORE_STRONG = 12.0
+W_CONTRADICT = 1.0
+IMAGE_BOOST = 2.0
 
 
 def default_cache_dir() -> Path:
@@ -113,6 +122,7 @@ class CategoryIndex:
         """Top-k categories with softmax confidences over the candidate set. `sized_by`: the listing gives a
         size only this attribute's categories have (a shoe size with its width), so they alone compete."""
         scores: dict[str, float] = {}
+        strength = 0.0  # how much the text names a product kind (see KIND_SCORE_*)
         if query_vector is not None and text.strip():
             sims = self.matrix @ query_vector
             sims = sims * self._priors_for_text(text)
@@ -122,11 +132,12 @@ class CategoryIndex:
             lexical = self.taxonomy.search_categories(text, 15)
             if lexical:
                 best = max(m.score for m in lexical) or 1.0
+                strength = kind_strength(best)
                 for m in lexical:
                     base = scores.get(m.category_id)
                     if base is None:
                         base = W_EMBED * float(self.matrix[self._row[m.category_id]] @ query_vector)
-                    scores[m.category_id] = base + W_LEXICAL * m.score / best
+                    scores[m.category_id] = base + W_LEXICAL * strength * m.score / best
         candidates = set(image_evidence)
         for cid, p in image_evidence.items():  # the photo's category family joins the candidates
             parent = self.taxonomy.category(cid).parent_id if cid in self._row else None
@@ -139,11 +150,14 @@ class CategoryIndex:
                     base = W_EMBED * float(self.matrix[self._row[cid]] @ query_vector)
                 scores[cid] = base
         if image_evidence:
-            vertical = photo_vertical(image_evidence)
+            # Against a title that names no kind, a fainter photo still tells the vertical.
+            vertical = photo_vertical(image_evidence, min_mass=VERTICAL_MIN_MASS * strength)
+            contradiction = W_CONTRADICT * vertical_mass(image_evidence, vertical) * (1.0 - strength)
+            w_image = W_IMAGE * (1.0 + IMAGE_BOOST * (1.0 - strength))
             for cid in list(scores):
                 if vertical and _vertical(cid) != vertical:
-                    scores[cid] *= VERTICAL_FACTOR
-                scores[cid] += W_IMAGE * self._image_support(cid, image_evidence)
+                    scores[cid] = scores[cid] * VERTICAL_FACTOR - contradiction
+                scores[cid] += w_image * self._image_support(cid, image_evidence)
         if store_scores:
             for cid, p in store_scores.items():
                 if cid in self._row:
@@ -201,7 +215,17 @@ def _vertical(cid: str) -> str:
     return cid.split("-", 1)[0]
 
 
-def photo_vertical(evidence: dict[str, float]) -> str | None:
+def kind_strength(best_lexical: float) -> float:
+    """0 for a title that names no product kind, 1 for one that clearly does (see KIND_SCORE_*)."""
+    return float(np.clip((best_lexical - KIND_SCORE_WEAK) / (KIND_SCORE_STRONG - KIND_SCORE_WEAK), 0.0, 1.0))
+
+
+def vertical_mass(evidence: dict[str, float], vertical: str | None) -> float:
+    """The image evidence's mass in one vertical (0 when the photo names none)."""
+    return sum(p for cid, p in evidence.items() if _vertical(cid) == vertical) if vertical else 0.0
+
+
+def photo_vertical(evidence: dict[str, float], min_mass: float = VERTICAL_MIN_MASS) -> str | None:
     """The top-level vertical most of the image evidence points to, when it clearly points to one."""
     mass: dict[str, float] = {}
     for cid, p in evidence.items():
@@ -210,7 +234,7 @@ def photo_vertical(evidence: dict[str, float]) -> str | None:
         return None
     total = sum(mass.values())
     best = max(mass, key=mass.__getitem__)
-    return best if mass[best] >= VERTICAL_MIN_MASS and mass[best] >= VERTICAL_MIN_SHARE * total else None
+    return best if mass[best] >= min_mass and mass[best] >= VERTICAL_MIN_SHARE * total else None
 
 
 @lru_cache(maxsize=4096)
