@@ -67,13 +67,18 @@ def measurement_queries() -> dict[str, list[str]]:
 
 
 def top_k_agreement(reference: np.ndarray, other: np.ndarray, queries: np.ndarray) -> dict[str, float]:
-    """Mean share of the float32 top-k that `other` also puts in its top-k, per k."""
+    """Mean share of the float32 top-k that `other` also puts in its top-k, per k; and, where the best category
+    differs, the largest float32 cosine gap between the two (how near a tie the flips are)."""
     ref, oth = queries @ reference.T, queries @ other.T
     out = {}
     for k in TOP_K:
         a = np.argpartition(-ref, k, axis=1)[:, :k]
         b = np.argpartition(-oth, k, axis=1)[:, :k]
         out[f"top{k}"] = round(float(np.mean([len(set(x) & set(y)) / k for x, y in zip(a, b, strict=True)])), 4)
+    rows = np.arange(len(ref))
+    best_ref, best_oth = ref.argmax(axis=1), oth.argmax(axis=1)
+    gaps = ref[rows, best_ref] - ref[rows, best_oth]
+    out["top1_flip_gap_max"] = round(float(gaps.max()), 5)
     return out
 
 
@@ -105,7 +110,8 @@ def measure(taxonomy: Taxonomy, matrix: np.ndarray) -> None:
           f"{compressed_size(m=matrix.astype(np.float16)) / 1e6:.2f} MB compressed; shipped int8+scale "
           f"{OUT.stat().st_size / 1e6:.2f} MB compressed")
     embedder = get_text_embedder()
-    columns = ["queries", "encoding", *(f"top{k}" for k in TOP_K), "rank_top1_same", "rank_top5_overlap"]
+    columns = ["queries", "encoding", *(f"top{k}" for k in TOP_K), "top1_flip_gap_max", "rank_top1_same",
+               "rank_top5_overlap"]
     rows = []
     for name, texts in measurement_queries().items():
         vectors = embedder.embed(texts)
