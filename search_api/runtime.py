@@ -71,6 +71,9 @@ class Runtime:
         # Optional: the sync loop retries what fails here, and a store's warm-up only makes its first query
         # fast (a cold one is slower, never wrong).
         steps.append(Step("route modules", lambda: [import_module(name) for name in ROUTE_IMPORTS], required=False))
+        ping = getattr(self.search.sessions, "ping", None)  # Redis: its first connection, not a shopper's
+        if ping is not None:
+            steps.append(Step("session store", ping, required=False))
         steps.append(Step("index sync", self.catch_up, required=False))
         steps += [Step(f"store {store}", partial(self.warm_up_store, store), required=False)
                   for store in self.catalog.stores()]
