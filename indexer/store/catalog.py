@@ -5,12 +5,13 @@ from __future__ import annotations
 from indexer.store.embeddings import EmbeddingsMixin
 from indexer.store.engine import make_engine, migrate
 from indexer.store.extractions import ExtractionsMixin
+from indexer.store.feedback import FeedbackMixin
 from indexer.store.jobs import JobsMixin
 from indexer.store.outbox import OutboxMixin
 from indexer.store.products import ProductsMixin
 
 
-class CatalogStore(ProductsMixin, ExtractionsMixin, EmbeddingsMixin, OutboxMixin, JobsMixin):
+class CatalogStore(ProductsMixin, ExtractionsMixin, EmbeddingsMixin, OutboxMixin, JobsMixin, FeedbackMixin):
     """Plain methods over SQLAlchemy Core; SQLite file by default, PostgreSQL via its URL.
 
     Every product or extraction change and its outbox row commit in one transaction."""

@@ -25,6 +25,13 @@ class OutboxMixin(StoreBase):
         with self._read() as conn:
             return int(conn.scalar(select(func.coalesce(func.max(O.c.seq), 0))) or 0)
 
+    def product_change_seq(self, store: str, product_id: str) -> int | None:
+        """The sequence number of the product's latest change-log row, if it has any."""
+        query = select(func.max(O.c.seq)).where(O.c.store == store, O.c.product_id == product_id)
+        with self._read() as conn:
+            seq = conn.scalar(query)
+        return None if seq is None else int(seq)
+
     def get_sync_position(self, name: str) -> int:
         with self._read() as conn:
             return int(conn.scalar(select(S.c.seq).where(S.c.name == name)) or 0)

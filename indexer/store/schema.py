@@ -106,6 +106,8 @@ outbox = Table(
     Column("created_at", DateTime(), nullable=False),
 )
 
+Index("ix_outbox_product", outbox.c.store, outbox.c.product_id)
+
 sync_state = Table(
     "sync_state", metadata,
     Column("name", String(64), primary_key=True),
@@ -151,3 +153,20 @@ dead_letters = Table(
     Column("attempts", Integer(), nullable=False),
     Column("last_at", DateTime(), nullable=False),
 )
+
+# Per suggested value, what the merchant did with it (the listing assistant sends it on save).
+merchant_feedback = Table(
+    "merchant_feedback", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("submission_id", String(32), nullable=False),  # one POST: its decisions together
+    Column("store", String(64), nullable=False),
+    Column("product_id", String(255), nullable=True),  # null: a listing not saved yet
+    Column("attribute", String(255), nullable=False),  # taxonomy attribute handle, or "category"
+    Column("suggested_value", String(255), nullable=False),  # value handle, or category id
+    Column("final_value", String(255), nullable=True),  # null when rejected
+    Column("decision", String(16), nullable=False),  # accepted | edited | rejected
+    Column("extractor", String(64), nullable=False),
+    Column("extractor_version", String(64), nullable=False),
+    Column("created_at", DateTime(), nullable=False),
+)
+Index("ix_merchant_feedback_store_product", merchant_feedback.c.store, merchant_feedback.c.product_id)
