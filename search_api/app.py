@@ -10,6 +10,7 @@ from prometheus_client import Histogram
 
 from search_api.errors import install_error_handlers
 from search_api.routes import health, jobs, products, reindex, search, suggest
+from search_api.routes import review as review_queue
 from search_api.warmup import WarmUp
 
 REQUEST_LATENCY = Histogram("catalog_http_request_seconds", "HTTP request latency", ["route", "method", "status"],
@@ -48,6 +49,7 @@ def create_app(runtime=None) -> FastAPI:
     install_error_handlers(app)
     for module in (search, suggest, products, reindex, jobs, health):
         app.include_router(module.router)
+    app.include_router(review_queue.router)
 
     @app.middleware("http")
     async def _timing(request: Request, call_next):

@@ -9,9 +9,11 @@ from indexer.store.feedback import FeedbackMixin
 from indexer.store.jobs import JobsMixin
 from indexer.store.outbox import OutboxMixin
 from indexer.store.products import ProductsMixin
+from indexer.store.reviews import ReviewsMixin
 
 
-class CatalogStore(ProductsMixin, ExtractionsMixin, EmbeddingsMixin, OutboxMixin, JobsMixin, FeedbackMixin):
+class CatalogStore(ProductsMixin, ExtractionsMixin, EmbeddingsMixin, OutboxMixin, JobsMixin, FeedbackMixin,
+                   ReviewsMixin):
     """Plain methods over SQLAlchemy Core; SQLite file by default, PostgreSQL via its URL.
 
     Every product or extraction change and its outbox row commit in one transaction."""

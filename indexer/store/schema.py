@@ -170,3 +170,17 @@ merchant_feedback = Table(
     Column("created_at", DateTime(), nullable=False),
 )
 Index("ix_merchant_feedback_store_product", merchant_feedback.c.store, merchant_feedback.c.product_id)
+
+# Review-queue decisions per proposed value of one product version (content hash): accept | reject.
+review_decisions = Table(
+    "review_decisions", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("store", String(64), nullable=False),
+    Column("product_id", String(255), nullable=False),
+    Column("attribute", String(255), nullable=False),  # taxonomy attribute handle, or "category"
+    Column("value", String(255), nullable=False),  # value handle, or category id
+    Column("decision", String(16), nullable=False),  # accept | reject
+    Column("content_hash", String(64), nullable=False),
+    Column("decided_at", DateTime(), nullable=False),
+    UniqueConstraint("store", "product_id", "attribute", "value", "content_hash", name="uq_review_decisions_key"),
+)

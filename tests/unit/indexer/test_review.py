@@ -91,7 +91,7 @@ def test_merchant_sourced_values_are_never_proposed(taxonomy):
 
 
 def test_a_text_value_carries_the_words_that_name_it(taxonomy):
-    product = Product(store="s", product_id="p", title="Crew neck tee", description="A soft crew tee.",
+    product = Product(store="s", product_id="p", title="Crew neck tee", description="A soft crew neck tee.",
                       merchant_category_id=TEES)
     found = extraction(taxonomy, value(taxonomy, "neckline__crew", "text", 0.8))
     [proposal] = review.proposals(product, found, taxonomy)
