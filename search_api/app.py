@@ -49,6 +49,9 @@ def create_app(runtime=None) -> FastAPI:
     install_error_handlers(app)
     for module in (search, suggest, products, reindex, jobs, health):
         app.include_router(module.router)
+    from search_api.routes.pages import install as install_pages  # the web pages and /static
+
+    install_pages(app)
     app.include_router(review_queue.router)
 
     @app.middleware("http")

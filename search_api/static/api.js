@@ -1,0 +1,110 @@
+// A tiny client of the catalog HTTP API, shared by every page.
+//
+//   import { api, ApiError, storeFromUrl, showError } from "/static/api.js";
+//   const body = await api("GET", `/v1/stores/${store}/search?q=...`, { store });
+//   const body = await api("POST", "/v1/stores/demo/search", { store: "demo", json: { q: "hoodie" } });
+//   const body = await api("POST", url, { store, form: formData });   // multipart (photos)
+//
+// JSON in and out; an error response's body {"error": {"code", "message"}} becomes an ApiError whose
+// message is the API's own words (showError puts it in front of the user). A network failure becomes an
+// ApiError with code "network". When sessionStorage holds a key for the store (`catalog-key:<store>`),
+// it goes as `Authorization: Bearer <key>`; pages never hold an admin key of their own.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function storeKey(store) {
+  try {
+    return store ? sessionStorage.getItem(`catalog-key:${store}`) : null;
+  } catch {
+    return null; // storage disabled
+  }
+}
+
+export async function api(method, path, { store = null, json = undefined, form = undefined, signal } = {}) {
+  const headers = { Accept: "application/json" };
+  const key = storeKey(store);
+  if (key) headers.Authorization = `Bearer ${key}`;
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    body = form; // the browser sets the multipart boundary
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body, signal });
+  } catch (err) {
+    if (err && err.name === "AbortError") throw err;
+    throw new ApiError(0, "network", "The server could not be reached. Check that `catalog serve` is running.");
+  }
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const error = data && data.error ? data.error : {};
+    throw new ApiError(response.status, error.code || `http_${response.status}`,
+      error.message || `The server answered ${response.status} ${response.statusText}.`);
+  }
+  return data;
+}
+
+// The store a page works on: ?store=S, else "demo".
+export function storeFromUrl(fallback = "demo") {
+  const store = new URLSearchParams(location.search).get("store");
+  return store && /^[a-z0-9][a-z0-9_-]{0,63}$/.test(store) ? store : fallback;
+}
+
+// Show an API error (or any error) in an element with role="alert"; pass null to clear it.
+export function showError(element, error) {
+  if (!element) return;
+  if (!error) {
+    element.hidden = true;
+    element.textContent = "";
+    return;
+  }
+  const message = error instanceof ApiError ? error.message : String(error && error.message || error);
+  element.textContent = message;
+  element.hidden = false;
+}
+
+// document.createElement with attributes and children: el("a", { href: "/", class: "x" }, "text", child).
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") node.className = value;
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name.startsWith("on") && typeof value === "function") node.addEventListener(name.slice(2), value);
+    else if (value === true) node.setAttribute(name, "");
+    else node.setAttribute(name, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+// Money as the shopper reads it: "$39.00"; null when there is no price.
+export function formatPrice(price, currency = "USD") {
+  if (price === null || price === undefined) return null;
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency: currency || "USD" }).format(price);
+  } catch {
+    return `${Number(price).toFixed(2)} ${currency || ""}`.trim();
+  }
+}
