@@ -1,4 +1,5 @@
-"""`catalog train`: fit a store's light heads on its merchant-labelled products (used only for that store)."""
+"""`catalog train`: fit a store's light heads on its merchant-labelled products (used only for that store).
+Labels are what the merchant gave in the catalog and what they kept of the listing assistant's suggestions."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from extractor.local.colors import region_for
 from indexer.conversions import extraction_input, merchant_attribute_values, variant_color_photos
+from indexer.store.feedback import CATEGORY
 
 TRAIN_READ_BATCH = 500  # products whose latest extractions are read in one query
 
@@ -26,16 +28,29 @@ def store_models_dir(catalog_home: Path, store: str) -> Path:
     return catalog_home / "models" / "stores" / store
 
 
-def merchant_labels(product, taxonomy, extracted_category: str | None = None) -> dict:
+def merchant_labels(product, taxonomy, extracted_category: str | None = None,
+                    confirmed: dict[str, list[str]] | None = None) -> dict:
     """What the merchant said, in taxonomy terms: a taxonomy category id if given, attribute values that
     map onto the taxonomy (store-specific values are not taxonomy labels), and the variant photos whose
     colour the merchant named. Where the garment sits in those photos follows the merchant's category,
-    else the extracted one (`extracted_category`, a taxonomy id)."""
+    else the extracted one (`extracted_category`, a taxonomy id).
+
+    `confirmed` is the merchant's feedback on suggestions for this product (attribute or "category" -> the
+    values kept: accepted, or edited to): merchant-confirmed labels where the catalog data has none for
+    that attribute (the product as saved is newer than a suggestion it answered)."""
     values: dict[str, list[str]] = {}
     for item in merchant_attribute_values(product, taxonomy):
         if item.value in taxonomy.values:
             values.setdefault(item.handle, []).append(item.value)
     category = product.merchant_category_id if product.merchant_category_id in taxonomy.categories else None
+    for attribute, kept in (confirmed or {}).items():
+        if attribute == CATEGORY:
+            known = [c for c in kept if c in taxonomy.categories]
+            category = category or (known[-1] if known else None)
+        elif attribute not in values:
+            known = [v for v in kept if v in taxonomy.values]
+            if known:
+                values[attribute] = known
     placed_by = category or (extracted_category if extracted_category in taxonomy.categories else None)
     region = region_for(taxonomy.category(placed_by).full_name) if placed_by else "full"
     photos = [{"image": image, "value": value, "region": region}
@@ -57,12 +72,13 @@ def train_store(catalog, store: str, catalog_home: Path, taxonomy, extractor=Non
     from extractor.local.train import train_store_heads
 
     products, labels = [], []
+    confirmed = catalog.confirmed_values(store)  # the merchant's feedback on suggestions: labels too
     for batch in _batches(catalog.iter_products(store), TRAIN_READ_BATCH):
         extractions = catalog.latest_extractions(store, [p.product_id for p in batch])
         for product in batch:
             extraction = extractions.get(product.product_id)
             extracted = extraction.category.id if extraction and extraction.category else None
-            label = merchant_labels(product, taxonomy, extracted)
+            label = merchant_labels(product, taxonomy, extracted, confirmed.get(product.product_id))
             if label["category"] or label["values"] or label["color_photos"]:
                 products.append(extraction_input(product))
                 labels.append(label)

@@ -15,6 +15,8 @@ app = typer.Typer(help="Catalog intelligence: extract, index and search product 
 app.add_typer(taxonomy_app, name="taxonomy")
 eval_app = typer.Typer(help="Measure relevance and extraction quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+report_app = typer.Typer(help="Report on what merchants did with suggestions.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -166,6 +168,23 @@ def eval_extraction(dataset: str = typer.Option(..., "--dataset", "-d", help="ma
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     typer.echo(json.dumps(result, indent=2) if as_json else format_table(result))
+
+
+@report_app.command("acceptance")
+def report_acceptance(store: str = typer.Option(..., "--store", "-s"),
+                      as_json: bool = typer.Option(False, "--json"),
+                      extractor_version: str | None = typer.Option(None, "--extractor-version", help=(
+                          "only decisions on suggestions of this extractor version"))) -> None:
+    """Acceptance rate of suggestions (accepted / all decisions; edited apart) per attribute and overall,
+    the category on its own line, from the merchant feedback the listing assistant records."""
+    from indexer.feedback import acceptance_report, format_acceptance
+    from indexer.runtime import open_catalog
+
+    with open_catalog() as catalog:
+        if not catalog.store_exists(store):
+            _fail(f"unknown store {store!r}")
+        report = acceptance_report(catalog, store, extractor_version)
+    typer.echo(json.dumps(report, indent=2) if as_json else format_acceptance(report))
 
 
 def main() -> None:  # pragma: no cover

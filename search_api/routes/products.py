@@ -5,8 +5,9 @@ import uuid
 from fastapi import APIRouter, BackgroundTasks, Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from extractor.models import CategoryGuess
 from indexer.models import Product, Variant
-from search_api.deps import RuntimeDep
+from search_api.deps import RuntimeDep, require_catalog_store
 from search_api.errors import ApiError
 
 router = APIRouter(prefix="/v1/stores/{store}/products", tags=["products"])
@@ -70,6 +71,75 @@ def upsert_product(runtime: RuntimeDep, body: ProductUpsert, background: Backgro
         return Accepted(task_id=None, store=store, product_id=product_id, status="unchanged")
     task_id = queue_task(extract_and_index, [store, product_id], background)
     return Accepted(task_id=task_id, store=store, product_id=product_id, status="queued")
+
+
+class ProductValuePublic(BaseModel):
+    id: int
+    handle: str
+    name: str
+    confidence: float
+    source: str
+
+
+class ProductAttributePublic(BaseModel):
+    handle: str
+    name: str
+    values: list[ProductValuePublic]
+
+
+class ProductExtractionPublic(BaseModel):
+    """The latest extraction of the product's current content."""
+
+    extractor: str
+    extractor_version: str
+    category: CategoryGuess | None
+    attributes: list[ProductAttributePublic]
+
+
+class ProductIndexState(BaseModel):
+    change_seq: int | None  # the product's latest change-log row
+    applied_seq: int  # how far the index sync has applied the change log
+    indexed: bool  # the index has applied the product's latest change: searchable as it is now
+
+
+class ProductPublic(BaseModel):
+    store: str
+    product_id: str
+    product: ProductUpsert
+    extraction: ProductExtractionPublic | None  # None: not extracted yet (or it failed: see `error`)
+    index: ProductIndexState
+    error: str | None = None  # the last extraction failure, when it keeps failing (a dead letter)
+
+
+@router.get("/{product_id}", response_model=ProductPublic)
+def read_product(runtime: RuntimeDep, store: str = StoreName,
+                 product_id: str = Path(min_length=1, max_length=255)) -> ProductPublic:
+    """The stored product, its latest extraction and whether the index has applied its latest change (the
+    listing assistant polls this after a save to show when the product is searchable)."""
+    from indexer.sync import SYNC_NAME
+
+    require_catalog_store(runtime, store)
+    catalog = runtime.catalog
+    product = catalog.get_product(store, product_id)
+    if product is None:
+        raise ApiError(404, "unknown_product", f"no product {product_id!r} in store {store!r}")
+    extraction = catalog.latest_extraction(store, product_id)
+    extracted = None
+    if extraction is not None:
+        extracted = ProductExtractionPublic(
+            extractor=extraction.extractor, extractor_version=extraction.extractor_version,
+            category=extraction.category,
+            attributes=[ProductAttributePublic(handle=a.handle, name=a.name, values=[
+                ProductValuePublic(id=v.value_id, handle=v.value, name=v.name, confidence=v.confidence,
+                                   source=v.source) for v in a.values]) for a in extraction.attributes])
+    change_seq = catalog.product_change_seq(store, product_id)
+    applied = catalog.get_sync_position(SYNC_NAME)
+    error = next((d.error for d in catalog.dead_letters(store) if d.product_id == product_id), None)
+    return ProductPublic(store=store, product_id=product_id,
+                         product=ProductUpsert(**product.model_dump(exclude={"store", "product_id"})),
+                         extraction=extracted, error=error,
+                         index=ProductIndexState(change_seq=change_seq, applied_seq=applied,
+                                                 indexed=change_seq is not None and applied >= change_seq))
 
 
 @router.delete("/{product_id}", status_code=202, response_model=Accepted)

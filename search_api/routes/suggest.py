@@ -48,6 +48,9 @@ class SuggestResponse(BaseModel):
     image_notes: list[dict]
     errors: list[str]
     timings_ms: dict[str, float]
+    # Which extractor suggested this: merchant feedback on it is recorded with them (POST .../feedback).
+    extractor: str = ""
+    extractor_version: str = ""
 
 
 def _invalid_image(message: str, reason: str) -> ApiError:
@@ -136,4 +139,5 @@ def suggest(runtime: RuntimeDep, store: str = Path(max_length=64),
     return SuggestResponse(category=category, attributes=attributes, description=extraction.description,
                            safety=SuggestSafety(flagged=extraction.safety.flagged, reasons=extraction.safety.reasons),
                            image_notes=[n.model_dump() for n in extraction.image_notes], errors=extraction.errors,
-                           timings_ms=timings)
+                           timings_ms=timings, extractor=extraction.extractor,
+                           extractor_version=extraction.extractor_version)
