@@ -52,6 +52,9 @@ def create_app(runtime=None) -> FastAPI:
     from search_api.routes.pages import install as install_pages  # the web pages and /static
 
     install_pages(app)
+    from search_api.routes.product_images import router as product_images
+
+    app.include_router(product_images)
     app.include_router(review_queue.router)
 
     @app.middleware("http")

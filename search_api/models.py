@@ -54,6 +54,8 @@ class SearchResult(BaseModel):
     price: float | None
     currency: str
     image: str | None
+    # A link a browser can load: the product's first image through GET .../products/{id}/images/0.
+    image_url: str | None = None
     category: str | None
     score: float
     matched_attributes: list[MatchedAttribute]

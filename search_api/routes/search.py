@@ -14,6 +14,7 @@ from search_api.models import (
     SearchRequest,
     SearchResponse,
 )
+from search_api.routes.product_images import image_url
 from search_api.sessions import SESSION_ID_PATTERN
 
 router = APIRouter(prefix="/v1/stores/{store}/search", tags=["search"])
@@ -26,9 +27,16 @@ async def search_get(store: StoreDep, search: SearchDep, q: str = "",
                      session_id: Annotated[str | None, Query(pattern=SESSION_ID_PATTERN)] = None,
                      mode: Annotated[str, Query(pattern=SEARCH_MODE_PATTERN)] = "hybrid") -> SearchResponse:
     request = SearchRequest(q=q, limit=limit, offset=offset, session_id=session_id, mode=mode)
-    return await run_in_threadpool(search.search, store, request)
+    return _with_image_urls(store, await run_in_threadpool(search.search, store, request))
 
 
 @router.post("", response_model=SearchResponse)
 async def search_post(store: StoreDep, search: SearchDep, body: SearchRequest) -> SearchResponse:
-    return await run_in_threadpool(search.search, store, body)
+    return _with_image_urls(store, await run_in_threadpool(search.search, store, body))
+
+
+def _with_image_urls(store: str, response: SearchResponse) -> SearchResponse:
+    """Each result's `image` is a reference (a path, a merchant URL); `image_url` is a link a page loads."""
+    for result in response.results:
+        result.image_url = image_url(store, result.product_id, result.image)
+    return response
