@@ -1,7 +1,8 @@
 """Search over HTTP against the fixture catalog: a `catalog serve` process, and a load generator in
-another process at concurrency 1 and 8. Prints p50/p95/p99 and requests/s; writes results/search.json.
+another process at concurrency 1 and 8. Prints p50/p95/p99 and requests/s; writes results/search.json
+(page 1), or results/search_offset<N>_limit<L>.json for a deeper page.
 
-    .venv/bin/python benchmarks/bench_search.py [--home DIR] [--seconds 20]
+    .venv/bin/python benchmarks/bench_search.py [--home DIR] [--seconds 20] [--offset N] [--limit L]
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def prepare(home: Path) -> None:
     subprocess.run([CATALOG, "index", "--store", "demo"], env=env, check=True, stderr=subprocess.DEVNULL)
 
 
-def worker(base: str, queries: list[str], deadline: float, out: mp.Queue) -> None:
+def worker(base: str, queries: list[str], deadline: float, out: mp.Queue, page: dict) -> None:
     import httpx
 
     latencies, errors = [], 0
@@ -40,16 +41,16 @@ def worker(base: str, queries: list[str], deadline: float, out: mp.Queue) -> Non
             q = queries[i % len(queries)]
             i += 1
             started = time.perf_counter()
-            response = client.get("/v1/stores/demo/search", params={"q": q})
+            response = client.get("/v1/stores/demo/search", params={"q": q, **page})
             latencies.append((time.perf_counter() - started) * 1000)
             errors += response.status_code != 200
     out.put((latencies, errors))
 
 
-def load(base: str, queries: list[str], concurrency: int, seconds: float) -> dict:
+def load(base: str, queries: list[str], concurrency: int, seconds: float, page: dict) -> dict:
     out: mp.Queue = mp.Queue()
     deadline = time.time() + seconds
-    procs = [mp.Process(target=worker, args=(base, queries[i::concurrency] or queries, deadline, out))
+    procs = [mp.Process(target=worker, args=(base, queries[i::concurrency] or queries, deadline, out, page))
              for i in range(concurrency)]
     started = time.perf_counter()
     for p in procs:
@@ -66,7 +67,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", type=Path, help="an already indexed CATALOG_HOME (else one is built)")
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--offset", type=int, default=0, help="page depth (deep-page latency)")
+    parser.add_argument("--limit", type=int, default=10)
     args = parser.parse_args()
+    page = {"offset": args.offset, "limit": args.limit}
     home = args.home or Path(tempfile.mkdtemp(prefix="bench-search-"))
     if args.home is None:
         prepare(home)
@@ -88,13 +92,16 @@ def main() -> None:
             time.sleep(0.2)
         for q in queries:  # warm-up: query embeddings cached, matchers compiled (as in steady state)
             httpx.get(f"{base}/v1/stores/demo/search", params={"q": q}, timeout=10)
-        rows = [load(base, queries, c, args.seconds) for c in (1, 8)]
+        rows = [load(base, queries, c, args.seconds, page) for c in (1, 8)]
     finally:
         server.terminate()
         server.wait(timeout=20)
     columns = ["concurrency", "n", "errors", "p50_ms", "p95_ms", "p99_ms", "per_s"]
-    print_table(f"search over HTTP, fixture catalog (199 products), {len(queries)} distinct queries", rows, columns)
-    write_json("search", {"benchmark": "search_http", "products": 199, "queries": len(queries),
+    print_table(f"search over HTTP, fixture catalog (199 products), {len(queries)} distinct queries, "
+                f"offset {args.offset} limit {args.limit}", rows, columns)
+    first_page = page == {"offset": 0, "limit": 10}
+    write_json("search" if first_page else f"search_offset{args.offset}_limit{args.limit}",
+               {"benchmark": "search_http", "products": 199, "queries": len(queries), **page,
                           "seconds_per_level": args.seconds, "target": "p95 <= 30 ms at concurrency 1",
                           "rows": rows})
 

@@ -6,12 +6,14 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from indexer.engines.types import MAX_WINDOW
 from search_api.sessions import SESSION_ID_PATTERN
 
-# Bounds of a search request, shared by the POST body and the GET query parameters.
+# Bounds of a search request, shared by the POST body and the GET query parameters. Every result up to
+# offset MAX_OFFSET is reachable: the engines serve windows up to MAX_WINDOW = MAX_OFFSET + MAX_LIMIT.
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
-MAX_OFFSET = 10_000
+MAX_OFFSET = MAX_WINDOW - MAX_LIMIT  # 10,000
 SearchMode = Literal["hybrid", "lexical", "vector"]
 SEARCH_MODE_PATTERN = f"^({'|'.join(get_args(SearchMode))})$"
 
@@ -89,7 +91,15 @@ class FacetPublic(BaseModel):
 
 class SearchResponse(BaseModel):
     results: list[SearchResult]
+    # The number of products the search matched, all of them reachable by offset/limit up to MAX_OFFSET:
+    # with a vector query (hybrid and vector modes, no sort) every product under the applied filters,
+    # since the vector retriever ranks them all; otherwise (lexical mode, sorts, a browse) the products
+    # under the filters that contain a word of the query text (all of them when the text is empty or
+    # every word became a filter). The facets count the same set.
     total: int
+    # "eq": `total` is exact; "gte": the engine stopped counting (past MAX_WINDOW, Elasticsearch) and
+    # `total` is a lower bound, as in Elasticsearch's hits.total.relation.
+    total_relation: Literal["eq", "gte"] = "eq"
     applied_filters: list[AppliedFilterPublic]
     relaxed_filters: list[AppliedFilterPublic]
     facets: list[FacetPublic]

@@ -7,7 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from indexer.engines.types import Hits, Sort
+from indexer.engines.types import MAX_WINDOW, Sort
 from indexer.filters import Eq, Not, Range, and_all
 from search_api.documents import DocumentCache
 from search_api.models import (
@@ -21,8 +21,8 @@ from search_api.models import (
     SearchResult,
 )
 from search_api.query.conversation import merge_turn
-from search_api.query.fusion import rrf
 from search_api.query.models import AppliedFilter
+from search_api.query.paging import FusedPage, Retrieved, Retriever, fetch_fused
 from search_api.query.parse import cut_query, exclude_field, to_filter
 from search_api.query.parsers import QueryParser, RulesQueryParser
 from search_api.query.relax import relax_steps, relaxation_order
@@ -49,15 +49,18 @@ class SearchConfig:
     rrf_k: int = 60
     lexical_weight: float = 1.0
     vector_weight: float = 1.0
-    candidates: int = 100  # per retriever, before fusion
+    candidates: int = 100  # the first window per retriever, before fusion (grows with the page's depth)
 
 
 @dataclass
 class Ranked:
-    ids: list[str]
+    ids: list[str]  # one fixed order: a page is a slice of it
     scores: dict[str, float]
-    total: int
-    lexical_total: int = 0
+    total: int  # see SearchResponse.total
+    exact: bool = True  # False: `total` is a lower bound
+    # The words the results matched, which the facets count with; "" when the results are every product
+    # under the filters (a vector query ranks them all; a browse; a query made only of filters).
+    matched_text: str = ""
 
 
 @dataclass
@@ -109,22 +112,22 @@ class SearchService:
         query = self._read(store, request.q, state, request.filters)
         timings["parse"] = _ms(started)
 
-        ranked, kept, relaxed = self._retrieve_relaxing(store, query, request.mode, timings)
+        ranked, kept, relaxed = self._retrieve_relaxing(store, query, request.mode, timings,
+                                                        want=request.offset + request.limit)
         page_ids = ranked.ids[request.offset: request.offset + request.limit]
         docs = self.documents.get_many(store, page_ids)
         results = [self._result(docs[pid], ranked.scores[pid], kept) for pid in page_ids if pid in docs]
 
         t = time.perf_counter()
-        # Facets describe the result set; when only the vector side found anything, that is the
-        # filtered set, not the (empty) lexical match.
+        # Facets count the set that `total` counts, so a facet value's count is the total its filter gives.
         text, sort = query.text, query.sort
-        facets = self._facets(store, text if ranked.lexical_total else "", kept, query.vocab)
+        facets = self._facets(store, ranked.matched_text, kept, query)
         timings["facets"] = _ms(t)
         self.sessions.put(session_id, SessionState(store=store, filters=kept, text=text, sort=sort,
                                                    turns=(state.turns + 1) if state else 1))
         timings["total"] = _ms(started)
         return SearchResponse(
-            results=results, total=ranked.total,
+            results=results, total=ranked.total, total_relation="eq" if ranked.exact else "gte",
             applied_filters=[_public(f) for f in kept], relaxed_filters=[_public(f) for f in relaxed],
             facets=facets, session_id=session_id, query_text=text,
             sort=f"{sort.field}:{'desc' if sort.descending else 'asc'}" if sort else None,
@@ -133,7 +136,7 @@ class SearchService:
     def rank(self, store: str, q: str, mode: str = "hybrid") -> list[str]:
         """Ranked product ids for one query with parsed filters and no session (evaluation)."""
         self.ensure_store(store)
-        ranked, _, _ = self._retrieve_relaxing(store, self._read(store, q), mode, {})
+        ranked, _, _ = self._retrieve_relaxing(store, self._read(store, q), mode, {}, want=self.config.candidates)
         return ranked.ids
 
     def _read(self, store: str, raw_q: str, state: SessionState | None = None,
@@ -159,77 +162,99 @@ class SearchService:
 
     # --- retrieval ----------------------------------------------------------------------------
 
-    def _retrieve_relaxing(self, store, query: _Query, mode, timings):
+    def _retrieve_relaxing(self, store, query: _Query, mode, timings, want: int):
         """Retrieve under the filters; when they leave nothing, drop the least confident first and
         say so, instead of silently showing unrelated products as matches."""
         filters = query.filters
         relaxed: list[AppliedFilter] = []
-        ranked = self._retrieve(store, query, filters, mode, timings)
+        ranked = self._retrieve(store, query, filters, mode, timings, want)
         if ranked.ids or not filters:
             return ranked, filters, relaxed
         # One filter may be what empties the results ("running" on apparel that never says so): try
         # dropping a single one, in relaxation order, before giving up several.
         for single in relaxation_order(filters):
             kept = [f for f in filters if f is not single]
-            ranked = self._retrieve(store, query, kept, mode, timings)
+            ranked = self._retrieve(store, query, kept, mode, timings, want)
             if ranked.ids:
                 return ranked, kept, [single]
         for kept, dropped in relax_steps(filters):
-            ranked = self._retrieve(store, query, list(kept), mode, timings)
+            ranked = self._retrieve(store, query, list(kept), mode, timings, want)
             if ranked.ids:
                 return ranked, list(kept), list(dropped)
         return ranked, filters, relaxed
 
-    def _retrieve(self, store, query: _Query, filters, mode, timings) -> Ranked:
+    def _retrieve(self, store, query: _Query, filters, mode, timings, want: int) -> Ranked:
+        """The first `want` results (at least) of one fixed order, and the total they are counted in."""
         sort = query.sort
         flt = and_all([NOT_FLAGGED, to_filter(_widen_categories(filters, query.groups))])
         filters_only = not query.text.strip()
         text, q = _with_category_words(query.text, query.phrase, filters, query.vocab)
-        n = self.config.candidates
         t = time.perf_counter()
-        use_lexical = mode in ("hybrid", "lexical")
-        use_vector = mode in ("hybrid", "vector") and bool(q.strip())
-        lexical = self.lexical.search(store, text if use_lexical else "", flt, limit=n, sort=sort) \
-            if (use_lexical or not use_vector) else None
-        if lexical is not None and use_lexical and filters_only and text.strip() and sort is None:
-            lexical = self._then_browse(store, lexical, flt, n)
-        timings["lexical"] = _ms(t)
-        if sort is not None or not use_vector:
-            hits = lexical.hits if lexical else []
-            total = lexical.total if lexical else 0
-            return Ranked([h.product_id for h in hits], {h.product_id: h.score for h in hits}, total, total)
-        t = time.perf_counter()
-        # The vector query is the shopper's whole phrase: "black hoodie for men" embeds better than
-        # the residual words after the filters took "black" and "men".
-        vector_hits = self.vector.search(store, self.embedder.embed_query(q), flt, limit=n)
-        timings["vector"] = _ms(t)
-        if mode == "vector" or lexical is None:
-            return Ranked([h.product_id for h in vector_hits], {h.product_id: h.score for h in vector_hits},
-                          len(vector_hits))
-        if not text.strip():
-            # Every word became a filter: lexical has no ranking signal, vector order decides.
-            lexical_ids = {h.product_id for h in lexical.hits}
-            ordered = [h for h in vector_hits if h.product_id in lexical_ids] or vector_hits
-            return Ranked([h.product_id for h in ordered], {h.product_id: h.score for h in ordered},
-                          lexical.total, lexical.total)
+        use_vector = mode in ("hybrid", "vector") and bool(q.strip()) and sort is None
+        retrievers: dict[str, Retriever] = {}
+        words = ""  # the lexical retriever's words when it alone decides the result set
+        if not use_vector:
+            # A sort decides the order, so the category words of a filters-only query would only narrow
+            # the set (to the products that spell them out): the filters are the match.
+            words = text if mode != "vector" and not (filters_only and sort is not None) else ""
+            retrievers["lexical"] = self._lexical_retriever(store, words, flt, sort)
+        else:
+            if mode == "hybrid" and text.strip():
+                retrievers["lexical"] = self._lexical_retriever(store, text, flt, None)
+            # else every word became a filter: lexical has no ranking signal, vector order decides.
+            # The vector query is the shopper's whole phrase: "black hoodie for men" embeds better than
+            # the residual words after the filters took "black" and "men".
+            retrievers["vector"] = self._vector_retriever(store, self.embedder.embed_query(q), flt)
         weights = {"lexical": self.config.lexical_weight, "vector": self.config.vector_weight}
-        fused = rrf({"lexical": [h.product_id for h in lexical.hits],
-                     "vector": [h.product_id for h in vector_hits]}, k=self.config.rrf_k, weights=weights)
-        return Ranked([pid for pid, _ in fused], dict(fused), max(lexical.total, len(fused)), lexical.total)
+        page = fetch_fused(retrievers, want, first=self.config.candidates, k=self.config.rrf_k, weights=weights,
+                           rest="vector")
+        timings["retrieve"] = _ms(t)
+        if not use_vector and not (words.strip() and filters_only):
+            # The text's matches, or a browse (every product under the filters): the engine counted them.
+            return Ranked(page.ids, page.scores, page.total or 0, page.exact, matched_text=words)
+        # A vector query ranks every product under the filters; a query made only of filters ("yoga pants
+        # under $40") matches them all, the products that spell out the category's name first.
+        return self._with_every_filtered(store, flt, page)
 
-    def _then_browse(self, store, lexical, flt, n):
-        """Every word of the query became a filter, so the filters are the match: the products that do not
-        spell out the category's name (the ranking words) follow the ones that do, instead of going missing."""
-        browse = self.lexical.search(store, "", flt, limit=n)
-        seen = {h.product_id for h in lexical.hits}
-        hits = [*lexical.hits, *(h for h in browse.hits if h.product_id not in seen)]
-        return Hits(total=max(lexical.total, browse.total), hits=hits)
+    def _lexical_retriever(self, store, text: str, flt, sort: Sort | None) -> Retriever:
+        def fetch(n: int) -> Retrieved:
+            found = self.lexical.search(store, text, flt, limit=n, sort=sort)
+            return Retrieved(found.hits, len(found.hits) < n or len(found.hits) >= found.total, found.total,
+                             found.exact)
+        return fetch
+
+    def _vector_retriever(self, store, vector, flt) -> Retriever:
+        def fetch(n: int) -> Retrieved:
+            hits = self.vector.search(store, vector, flt, limit=n)
+            # It ranks every product under the filter: fewer than asked for is all of them.
+            return Retrieved(hits, len(hits) < n)
+        return fetch
+
+    def _with_every_filtered(self, store, flt, page: FusedPage) -> Ranked:
+        """The results are every product under the filter: counted by the lexical engine (the facets count
+        the same set), and any product no retriever ranked (a filters-only lexical match ranks only the
+        products naming the category; a product may lack its vector while the index catches up) follows
+        the ranked ones, in browse order, once the rankings are complete."""
+        count = self.lexical.search(store, "", flt, limit=0)
+        if not page.complete or count.total == len(page.ids):
+            return Ranked(page.ids, page.scores, count.total, count.exact)
+        browse = self.lexical.search(store, "", flt, limit=min(count.total, MAX_WINDOW))
+        seen = set(page.ids)
+        rest = [h.product_id for h in browse.hits if h.product_id not in seen]
+        ids = [*page.ids, *rest]
+        scores = {**page.scores, **dict.fromkeys(rest, 0.0)}
+        total = len(ids) if count.total <= MAX_WINDOW else count.total
+        return Ranked(ids, scores, total, count.exact)
 
     # --- facets -------------------------------------------------------------------------------
 
-    def _facets(self, store, text, filters: list[AppliedFilter], vocab) -> list[FacetPublic]:
-        """Disjunctive facets: each facet's counts ignore that facet's own filter."""
+    def _facets(self, store, text, filters: list[AppliedFilter], query: _Query) -> list[FacetPublic]:
+        """Disjunctive facets: each facet's counts ignore that facet's own filter. They count under the
+        filters as retrieval applies them (categories widened to the store's groups), so that picking a
+        value gives the total its count said."""
+        vocab = query.vocab
         selected = {(f.field, v) for f in filters if not f.negated for v in f.values}
+        filters = _widen_categories(filters, query.groups)
         out: list[FacetPublic] = []
         for fld in FACET_FIELDS:
             if fld.startswith("attr.") and fld[5:] not in vocab.attributes:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+# The deepest hit (offset + limit) a search asks an engine for: the API's maximum offset plus its largest
+# page. Elasticsearch's result window is set to it; counts up to it are exact on every engine.
+MAX_WINDOW = 10_100
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -16,6 +20,8 @@ class Hit:
 class Hits:
     total: int  # every match under the filter, not just this page
     hits: list[Hit] = field(default_factory=list)
+    # False when the engine stopped counting (Elasticsearch past MAX_WINDOW): `total` is then a lower bound.
+    exact: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,6 +106,27 @@ def test_offset_pages_do_not_overlap(loaded_lexical: Any) -> None:
     assert len(page1) == len(page2) == 5 and not set(page1) & set(page2)
 
 
+def test_browse_is_in_product_id_order(loaded_lexical: Any, corpus: list[IndexDocument]) -> None:
+    # Every product scores alike in a browse: product id is the order, the same on every engine.
+    assert _ids(loaded_lexical, STORE) == sorted(d.product_id for d in corpus if d.store == STORE)
+
+
+@pytest.mark.parametrize("text, sort", [("", None), ("hoodie", None), ("black cotton", None),
+                                        ("", Sort(field="price")), ("", Sort(field="price", descending=True))])
+def test_pages_of_any_size_cut_one_order_with_ties_by_id(loaded_lexical: Any, text: str, sort: Any) -> None:
+    # The corpus repeats titles and prices, so runs of equal scores cross page boundaries.
+    full = loaded_lexical.search(STORE, text, limit=1000, sort=sort)
+    assert full.total == len(full.hits) >= 5
+    for a, b in zip(full.hits, full.hits[1:], strict=False):
+        if a.score == b.score:
+            assert a.product_id < b.product_id
+    for size in (1, 3, 7):
+        pages = [loaded_lexical.search(STORE, text, limit=size, offset=o, sort=sort)
+                 for o in range(0, full.total + size, size)]
+        assert all(p.total == full.total for p in pages)
+        assert [h.product_id for p in pages for h in p.hits] == [h.product_id for h in full.hits]
+
+
 @pytest.mark.parametrize("descending", [False, True])
 def test_sort_by_price(loaded_lexical: Any, corpus: list[IndexDocument], descending: bool) -> None:
     flt = Eq(field="category", value="aa")

@@ -47,6 +47,20 @@ def test_nearest_neighbours_in_cosine_order(loaded_vector: Any, corpus: list[Ind
     assert [h.score for h in hits] == pytest.approx([s for s, _ in ranked[:5]], abs=1e-4)
 
 
+def test_equal_scores_come_by_product_id(vector_opener: Any, corpus: list[IndexDocument]) -> None:
+    # Products with the same text embed alike: a cut through them must not depend on the engine.
+    engine = vector_opener()
+    docs = [d for d in corpus if d.store == STORE][:12]
+    engine.upsert(docs, [[1.0] + [0.0] * (DIM - 1) if i % 2 else [0.0, 1.0] + [0.0] * (DIM - 2)
+                         for i in range(len(docs))])
+    engine.commit()
+    q = [1.0, 0.5] + [0.0] * (DIM - 2)
+    full = engine.search(STORE, q, limit=100)
+    odd, even = sorted(d.product_id for d in docs[1::2]), sorted(d.product_id for d in docs[0::2])
+    assert [h.product_id for h in full] == odd + even
+    assert [h.product_id for h in engine.search(STORE, q, limit=3)] == odd[:3]
+
+
 def test_exact_vector_is_its_own_nearest(loaded_vector: Any, corpus: list[IndexDocument],
                                          vectors: list[list[float]]) -> None:
     i = next(i for i, d in enumerate(corpus) if d.store == OTHER)

@@ -23,7 +23,7 @@ from indexer.engines.lexical.es_filters import (
     search_query,
     sort_clause,
 )
-from indexer.engines.types import EngineError, FacetCount, Hit, Hits, Sort
+from indexer.engines.types import MAX_WINDOW, EngineError, FacetCount, Hit, Hits, Sort
 from indexer.filters import Filter
 
 DEFAULT_INDEX = "catalog_products"
@@ -54,6 +54,9 @@ class ElasticsearchLexicalEngine:
             self._es.options(request_timeout=CONNECT_TIMEOUT_S, max_retries=0).info()
             if not self._es.indices.exists(index=index):
                 self._es.indices.create(index=index, settings=index_settings(), mappings=index_mapping())
+            else:
+                # An index made before the result window reached the API's deepest page (a dynamic setting).
+                self._es.indices.put_settings(index=index, settings={"max_result_window": MAX_WINDOW})
         except ApiError as exc:
             if getattr(exc, "error", "") == "resource_already_exists_exception":
                 return  # created concurrently by another process: fine
@@ -109,11 +112,11 @@ class ElasticsearchLexicalEngine:
 
     def search(self, store: str, text: str, filter: Filter | None = None, *, limit: int = 10,
                offset: int = 0, sort: Sort | None = None) -> Hits:
+        # Counting stops past the deepest page the API serves: beyond it an exact count costs a full pass
+        # and changes nothing a shopper can reach; the total then says it is a lower bound.
         body: dict[str, Any] = {"query": search_query(store, text, filter), "from_": offset,
-                                "size": max(limit, 0), "track_total_hits": True, "source": ["product_id"]}
-        order = sort_clause(sort)
-        if order is not None:
-            body["sort"] = order
+                                "size": max(limit, 0), "track_total_hits": MAX_WINDOW, "source": ["product_id"],
+                                "sort": sort_clause(sort)}
         res = self._call("search", self._es.search, index=self.index, **body)
         hits = []
         for h in res["hits"]["hits"]:
@@ -123,7 +126,8 @@ class ElasticsearchLexicalEngine:
                 value = (h.get("sort") or [None])[0]
                 score = value if isinstance(value, int | float) else 0.0
             hits.append(Hit(product_id=h["_source"]["product_id"], score=float(score)))
-        return Hits(total=int(res["hits"]["total"]["value"]), hits=hits)
+        total = res["hits"]["total"]
+        return Hits(total=int(total["value"]), hits=hits, exact=total.get("relation", "eq") == "eq")
 
     def facets(self, store: str, text: str, filter: Filter | None, field: str, *,
                size: int = 50) -> list[FacetCount]:

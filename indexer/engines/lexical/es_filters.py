@@ -9,7 +9,7 @@ from typing import Any
 
 from indexer.engines.keywords import facet_key, term
 from indexer.engines.lexical.base import ANALYZER, FIELD_BOOSTS, KEYWORD_FIELDS, TIE_BREAKER
-from indexer.engines.types import Sort
+from indexer.engines.types import MAX_WINDOW, Sort
 from indexer.filters import And, Eq, Filter, FilterError, In, Not, Or, Range, check_field
 
 FACET_SHARD_SIZE = 1000  # terms per shard before merging: exact counts for catalog-sized facets
@@ -19,8 +19,9 @@ Query = dict[str, Any]
 
 def index_settings() -> dict[str, Any]:
     """Analysis matching tantivy's catalog_en: lowercase, ASCII folding, English stopwords, Snowball
-    (Porter2) English stemming, so "Hoodies" finds "hoodie" on both engines."""
-    return {"analysis": {"analyzer": {ANALYZER: {
+    (Porter2) English stemming, so "Hoodies" finds "hoodie" on both engines. The result window reaches
+    the deepest page the API serves (the default 10,000 stops short of offset 10,000 + a page)."""
+    return {"max_result_window": MAX_WINDOW, "analysis": {"analyzer": {ANALYZER: {
         "type": "custom", "tokenizer": "standard",
         "filter": ["lowercase", "asciifolding", "catalog_stop", "catalog_stem"]}},
         "filter": {"catalog_stop": {"type": "stop", "stopwords": "_english_"},
@@ -111,10 +112,12 @@ def search_query(store: str, text: str, node: Filter | None) -> Query:
     return query
 
 
-def sort_clause(sort: Sort | None) -> list[Any] | None:
+def sort_clause(sort: Sort | None) -> list[Any]:
+    """Relevance (or the field), then product id: equal scores would otherwise come in shard order, and
+    pages cut through them would differ from tantivy's and between requests (engines/ordering.py)."""
     if sort is None:
-        return None
-    # Missing values (no price) last in both directions, like tantivy; product_id breaks ties.
+        return [{"_score": {"order": "desc"}}, {"product_id": {"order": "asc"}}]
+    # Missing values (no price) last in both directions, like tantivy.
     return [{sort.field: {"order": "desc" if sort.descending else "asc", "missing": "_last"}},
             {"product_id": {"order": "asc"}}]
 

@@ -22,6 +22,7 @@ from indexer.engines.lexical.base import (
     text_values,
 )
 from indexer.engines.lexical.tantivy_filters import scoped_filter
+from indexer.engines.ordering import first_hits
 from indexer.engines.types import EngineError, FacetCount, Hit, Hits, Sort
 from indexer.filters import Filter
 
@@ -31,6 +32,7 @@ SCHEMA_VERSION = 1
 TEXT_FIELDS = tuple(FIELD_BOOSTS)  # title, category_name, attributes_text, tags, vendor, description
 WRITER_HEAP = 64_000_000
 FACET_SEGMENT_SIZE = 1000  # terms per segment considered before merging: exact counts for our sizes
+ALL_ATTRIBUTE_VALUES = 2000  # attribute values counted in one pass before a facet falls back to `include`
 
 
 def build_analyzer() -> tantivy.TextAnalyzer:
@@ -180,28 +182,55 @@ class TantivyLexicalEngine:
                offset: int = 0, sort: Sort | None = None) -> Hits:
         query = self._query(store, text, filter)
         searcher = self._searcher
-        # tantivy panics on limit 0; ask for one and drop it.
-        n = max(limit, 1)
-        if sort is not None:
-            order = tantivy.Order.Desc if sort.descending else tantivy.Order.Asc
-            # Documents without the field (no price) come last in both directions.
-            result = searcher.search(query, n, count=True, order_by_field=sort.field, offset=offset,
-                                     order=order)
-        else:
-            result = searcher.search(query, n, count=True, offset=offset)
-        hits = [Hit(product_id=searcher.doc(addr)["product_id"][0], score=float(score or 0.0))
-                for score, addr in result.hits[: max(limit, 0)]]
-        return Hits(total=result.count or 0, hits=hits)
+        if sort is None and self._text_query(text) is None:
+            # A browse scores every document alike: order by product id in the engine, so a deep page
+            # costs one collector pass instead of loading every document before it.
+            result = searcher.search(query, max(limit, 1), count=True, order_by_field="product_id",
+                                     offset=offset, order=tantivy.Order.Asc)
+            hits = [Hit(product_id=str(key), score=0.0) for key, _ in result.hits[: max(limit, 0)]]
+            return Hits(total=result.count or 0, hits=hits)
+        total = 0
+
+        def fetch(n: int) -> list[Hit]:
+            nonlocal total
+            if sort is not None:
+                order = tantivy.Order.Desc if sort.descending else tantivy.Order.Asc
+                # Documents without the field (no price) come last in both directions.
+                result = searcher.search(query, n, count=True, order_by_field=sort.field, order=order)
+            else:
+                result = searcher.search(query, n, count=True)
+            total = result.count or 0
+            return [Hit(product_id=searcher.doc(addr)["product_id"][0], score=float(score or 0.0))
+                    for score, addr in result.hits]
+
+        # tantivy breaks ties by document address: fetch from the top and order ties by product id
+        # (ordering.first_hits), so that pages of the same query never overlap or leave gaps.
+        if limit <= 0:
+            fetch(1)  # the count alone (tantivy panics on a limit of 0)
+            return Hits(total=total)
+        hits = first_hits(fetch, offset + limit)[offset:]
+        return Hits(total=total, hits=hits)
 
     def facets(self, store: str, text: str, filter: Filter | None, field: str, *,
                size: int = 50) -> list[FacetCount]:
         key, prefix = facet_key(field)
+        query = self._query(store, text, filter)
+        if prefix:
+            # One "attrs" column holds every attribute: keep only this handle's "<handle>=" values. A regex
+            # `include` runs over every value of the column (1.4 ms a facet on the fixture, seven facets a
+            # search); counting the whole column and keeping the prefix here costs a quarter of that, and is
+            # exact while the store's attribute values fit in one aggregation.
+            every = {"field": KEYWORD_FIELDS[key], "size": ALL_ATTRIBUTE_VALUES,
+                     "segment_size": ALL_ATTRIBUTE_VALUES}
+            buckets = self._searcher.aggregate(query, {"f": {"terms": every}})["f"]["buckets"]
+            if len(buckets) < ALL_ATTRIBUTE_VALUES:
+                return facet_counts((b for b in buckets if b["doc_count"] > 0 and b["key"].startswith(prefix)),
+                                    prefix, size)
         terms: dict[str, object] = {"field": KEYWORD_FIELDS[key], "size": size,
                                     "segment_size": max(FACET_SEGMENT_SIZE, size * 10)}
         if prefix:
-            # One "attrs" column holds every attribute: keep only this handle's "<handle>=" values.
             terms["include"] = re.escape(prefix) + ".*"
-        result = self._searcher.aggregate(self._query(store, text, filter), {"f": {"terms": terms}})
+        result = self._searcher.aggregate(query, {"f": {"terms": terms}})
         return facet_counts((b for b in result["f"]["buckets"] if b["doc_count"] > 0), prefix, size)
 
     def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:

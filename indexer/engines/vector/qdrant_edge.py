@@ -15,6 +15,7 @@ import qdrant_edge as q
 
 from extractor.embeddings import DIM
 from indexer.documents import IndexDocument, point_id
+from indexer.engines.ordering import first_hits
 from indexer.engines.types import EngineError, Hit
 from indexer.engines.vector.qdrant_filters import (
     FLOAT_PAYLOAD_KEYS,
@@ -117,13 +118,15 @@ class QdrantEdgeVectorEngine:
 
     def search(self, store: str, vector: Sequence[float], filter: Filter | None = None, *,
                limit: int = 10) -> list[Hit]:
-        if limit <= 0:
-            return []
-        request = q.QueryRequest(limit=limit, query=q.Query.Nearest(query_vector(vector, self.dim)),
-                                 filter=scoped_filter(store, filter, _MODELS),
-                                 with_payload=q.PayloadSelector.Include(["product_id"]), with_vector=False)
-        points = self._shard.query(request)
-        return [Hit(product_id=p.payload["product_id"], score=float(p.score)) for p in points]
+        nearest, flt = q.Query.Nearest(query_vector(vector, self.dim)), scoped_filter(store, filter, _MODELS)
+
+        def fetch(n: int) -> list[Hit]:
+            request = q.QueryRequest(limit=n, query=nearest, filter=flt, with_vector=False,
+                                     with_payload=q.PayloadSelector.Include(["product_id"]))
+            return [Hit(product_id=p.payload["product_id"], score=float(p.score)) for p in self._shard.query(request)]
+
+        # Equal scores (products with the same text embed alike) by product id, as on every engine.
+        return first_hits(fetch, limit)
 
     def count(self, store: str, filter: Filter | None = None) -> int:
         flt = scoped_filter(store, filter, _MODELS)

@@ -12,6 +12,7 @@ from qdrant_client import models as m
 
 from extractor.embeddings import DIM
 from indexer.documents import IndexDocument, point_id
+from indexer.engines.ordering import first_hits
 from indexer.engines.types import EngineError, Hit
 from indexer.engines.vector.qdrant_filters import (
     FLOAT_PAYLOAD_KEYS,
@@ -114,12 +115,15 @@ class QdrantServerVectorEngine:
 
     def search(self, store: str, vector: Sequence[float], filter: Filter | None = None, *,
                limit: int = 10) -> list[Hit]:
-        if limit <= 0:
-            return []
-        res = self._call("search", self._client.query_points, self.collection,
-                         query=query_vector(vector, self.dim), query_filter=scoped_filter(store, filter, _MODELS),
-                         limit=limit, with_payload=["product_id"], with_vectors=False)
-        return [Hit(product_id=p.payload["product_id"], score=float(p.score)) for p in res.points]
+        query, flt = query_vector(vector, self.dim), scoped_filter(store, filter, _MODELS)
+
+        def fetch(n: int) -> list[Hit]:
+            res = self._call("search", self._client.query_points, self.collection, query=query, query_filter=flt,
+                             limit=n, with_payload=["product_id"], with_vectors=False)
+            return [Hit(product_id=p.payload["product_id"], score=float(p.score)) for p in res.points]
+
+        # Equal scores by product id, as on every engine (engines/ordering.py).
+        return first_hits(fetch, limit)
 
     def count(self, store: str, filter: Filter | None = None) -> int:
         res = self._call("count", self._client.count, self.collection,

@@ -15,7 +15,7 @@ from indexer.documents import IndexDocument, point_id
 from indexer.engines.lexical import elasticsearch as es_module
 from indexer.engines.lexical.elasticsearch import ElasticsearchLexicalEngine
 from indexer.engines.lexical.es_filters import index_mapping, index_settings, search_query
-from indexer.engines.types import EngineError, FacetCount, Hit, Sort
+from indexer.engines.types import MAX_WINDOW, EngineError, FacetCount, Hit, Sort
 from indexer.filters import Eq
 
 
@@ -44,6 +44,24 @@ def test_search_request_and_response(client: Any) -> None:
     kwargs = client.search.call_args.kwargs
     assert kwargs["query"] == search_query("s", "black hoodie", flt)
     assert kwargs["from_"] == 4 and kwargs["size"] == 2 and kwargs["sort"][0]["price"]["order"] == "asc"
+
+
+def test_relevance_pages_break_ties_by_id_and_deep_counts_are_lower_bounds(client: Any) -> None:
+    engine = ElasticsearchLexicalEngine("http://es", index="idx", client=client)
+    client.search.return_value = {"hits": {"total": {"value": 10_100, "relation": "gte"}, "hits": [
+        {"_score": 1.5, "sort": [1.5, "p1"], "_source": {"product_id": "p1"}}]}}
+    hits = engine.search("s", "hoodie", None, limit=1, offset=10_000)
+    kwargs = client.search.call_args.kwargs
+    assert kwargs["sort"] == [{"_score": {"order": "desc"}}, {"product_id": {"order": "asc"}}]
+    assert kwargs["track_total_hits"] == MAX_WINDOW and not hits.exact and hits.total == 10_100
+    assert index_settings()["max_result_window"] == MAX_WINDOW
+
+
+def test_existing_index_gets_the_deep_result_window(client: Any) -> None:
+    client.indices.exists.return_value = True
+    ElasticsearchLexicalEngine("http://es", index="idx", client=client)
+    client.indices.create.assert_not_called()
+    client.indices.put_settings.assert_called_once_with(index="idx", settings={"max_result_window": MAX_WINDOW})
 
 
 def test_facets_strip_the_attribute_prefix(client: Any) -> None:

@@ -102,7 +102,8 @@ def test_text_query_is_multi_match_with_boosts() -> None:
 
 
 def test_sort_puts_missing_last() -> None:
-    assert sort_clause(None) is None
+    # relevance, then product id: equal scores never come in shard order
+    assert sort_clause(None) == [{"_score": {"order": "desc"}}, {"product_id": {"order": "asc"}}]
     assert sort_clause(Sort(field="price", descending=True))[0] == {  # type: ignore[index]
         "price": {"order": "desc", "missing": "_last"}}
 
