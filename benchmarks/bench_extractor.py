@@ -1,6 +1,8 @@
 """Local extractor speed: batch of 64 (one image each, no OCR) and single-product latency incl. JPEG decode.
 
-Run: python benchmarks/bench_extractor.py [--rounds N]. Prints a table, writes benchmarks/results/extractor.json.
+Run: python benchmarks/bench_extractor.py [--rounds N] [--photos P]. Prints a table, writes
+benchmarks/results/extractor.json (with --photos P > 1, the products have P photos each, one per colour
+variant, as a catalog with variant photos has: benchmarks/results/extractor_photos<P>.json).
 """
 
 from __future__ import annotations
@@ -39,10 +41,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--single", type=int, default=40)
+    parser.add_argument("--photos", type=int, default=1, help="photos per product (distinct colours)")
     args = parser.parse_args()
-    photos = [_photo(i) for i in range(64)]
-    products = [ProductInput(product_id=str(i), title=TITLES[i % len(TITLES)], images=[photos[i]])
-                for i in range(64)]
+    photos = [_photo(i) for i in range(64 * args.photos)]
+    products = [ProductInput(product_id=str(i), title=TITLES[i % len(TITLES)],
+                             images=photos[i * args.photos:(i + 1) * args.photos]) for i in range(64)]
     extractor = LocalExtractor()
     extractor.extract(products[:4])  # load models, build caches
     batch_times = []
@@ -58,7 +61,7 @@ def main() -> None:
         single_ms.append((time.perf_counter() - t0) * 1000)
     result = {
         "benchmark": "extractor_local", "machine": platform.processor() or platform.machine(),
-        "batch_size": 64, "ocr": False, "image_side_px": 1000,
+        "batch_size": 64, "photos_per_product": args.photos, "ocr": False, "image_side_px": 1000,
         "batch_products_per_s": round(64 / float(np.median(batch_times)), 2),
         "batch_per_product_ms_p95": round(float(np.percentile(per_product_ms, 95)), 2),
         "single_ms_p50": round(float(np.percentile(single_ms, 50)), 2),
@@ -68,7 +71,8 @@ def main() -> None:
     print(f"{'metric':34} {'value':>10}")
     for key in ("batch_products_per_s", "batch_per_product_ms_p95", "single_ms_p50", "single_ms_p95"):
         print(f"{key:34} {result[key]:>10}")
-    out = Path(__file__).parent / "results" / "extractor.json"
+    name = "extractor.json" if args.photos == 1 else f"extractor_photos{args.photos}.json"
+    out = Path(__file__).parent / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class CategoryGuess(BaseModel):
@@ -67,6 +67,17 @@ class Extraction(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
+class VariantPhoto(BaseModel):
+    """The photo of one variant (or of several that share it, e.g. the sizes of one colour)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: int = Field(ge=0)  # index into ProductInput.images
+    # The options every variant shown by this photo shares, by the merchant's own names ({"color": "Red"});
+    # empty when the merchant named none (a catalog of photos and titles only).
+    options: dict[str, str] = Field(default_factory=dict)
+
+
 class ProductInput(BaseModel):
     """What an extractor reads of a product (the indexer builds it from its Product; the suggest
     endpoint from the listing form). Images are local paths or already-read bytes."""
@@ -80,6 +91,15 @@ class ProductInput(BaseModel):
     vendor: str = ""
     product_type: str = ""
     images: list[str | bytes] = Field(default_factory=list)
+    # Which of the images are variant photos (Shopify "Variant Image", Magento per-variant images).
+    variant_photos: list[VariantPhoto] = Field(default_factory=list)
     # Merchant-given attributes by the merchant's own names ("color": ["Black", "Red"]).
     attributes: dict[str, list[str]] = Field(default_factory=dict)
     merchant_category: str | None = None
+
+    @model_validator(mode="after")
+    def _variant_photos_are_images(self) -> ProductInput:
+        strays = [p.image for p in self.variant_photos if p.image >= len(self.images)]
+        if strays:
+            raise ValueError(f"variant photo index {strays[0]} is not one of the {len(self.images)} images")
+        return self

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from extractor.models import Extraction, ProductInput
+from extractor.models import Extraction, ProductInput, VariantPhoto
 from indexer.documents import AttributeValue, IndexDocument
 from indexer.models import Product
 
@@ -161,9 +161,23 @@ def extraction_input(product: Product) -> ProductInput:
         vendor=product.vendor,
         product_type=product.product_type,
         images=list(product.images),
+        variant_photos=variant_photos(product),
         attributes=dict(product.attributes),
         merchant_category=product.merchant_category,
     )
+
+
+def variant_photos(product: Product) -> list[VariantPhoto]:
+    """One per distinct variant photo: its position among the product's images and the options that every
+    variant it shows shares (the sizes of one colour share a photo: their colour, not their sizes)."""
+    shared: dict[str, dict[str, str]] = {}
+    for variant in product.variants:
+        if variant.image is None:
+            continue
+        options = shared.setdefault(variant.image, dict(variant.options))
+        for name in [n for n, value in options.items() if variant.options.get(n) != value]:
+            del options[name]
+    return [VariantPhoto(image=product.images.index(image), options=options) for image, options in shared.items()]
 
 
 def _min_variant_price(product: Product) -> float | None:

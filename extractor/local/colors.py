@@ -55,7 +55,7 @@ def region_for(category_full_name: str) -> Region:
     return "full"
 
 
-def _rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     c = rgb.astype(np.float32) / 255.0
     c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
     m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]],
@@ -63,6 +63,14 @@ def _rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     xyz = c @ m.T / np.array([0.9505, 1.0, 1.089], dtype=np.float32)
     f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+# Both skin rules also take saturated orange and yellow fabric for skin (an orange top on a model then
+# fell back to all its pixels, and the model's skin named it "Pink"). Measured human skin is far less
+# yellow: spectrophotometer surveys of skin colour across ethnic groups put its CIELAB b* at roughly 10 to
+# 25, so a pixel over 30 is fabric. (30 was picked from 25, 30 and 35 on the development half of the bare
+# catalog's products, see tests/relevance/bare_catalog.py.)
+SKIN_MAX_B = 30.0
 
 
 def _skin_mask(rgb: np.ndarray) -> np.ndarray:
@@ -87,8 +95,8 @@ def product_pixels(image: Image.Image, region: Region = "full") -> np.ndarray:
     h, w, _ = rgb.shape
     border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
     bg = np.median(border, axis=0)
-    lab = _rgb_to_lab(rgb)
-    dist = np.linalg.norm(lab - _rgb_to_lab(bg[None, :].astype(np.uint8))[0], axis=-1)
+    lab = rgb_to_lab(rgb)
+    dist = np.linalg.norm(lab - rgb_to_lab(bg[None, :].astype(np.uint8))[0], axis=-1)
     fg = dist > BACKGROUND_DELTA_E
     ys, xs = np.nonzero(fg)
     if len(ys) < 0.01 * h * w:  # nothing stands out: a product the colour of its background
@@ -104,7 +112,7 @@ def product_pixels(image: Image.Image, region: Region = "full") -> np.ndarray:
         band[int(y0 + lo * span):int(y0 + hi * span)] = True
         if (fg & band).sum() > 0.2 * fg.sum():
             fg = fg & band
-    keep = fg & ~_skin_mask(rgb)
+    keep = fg & ~(_skin_mask(rgb) & (lab[..., 2] <= SKIN_MAX_B))
     if keep.sum() < 0.3 * fg.sum():  # mostly skin-toned: the product itself is (beige, brown, orange...)
         keep = fg
     return rgb[keep]
@@ -138,6 +146,11 @@ BLACK_BELOW_L = _munsell_value_to_lightness(2.5)  # about 25
 WHITE_ABOVE_L = _munsell_value_to_lightness(8.5)  # about 85
 PINK_ABOVE_L = _munsell_value_to_lightness(6.5)  # about 65
 NEUTRALS = ("Black", "Gray", "White")
+# A colour this close to the neutral axis (C*ab under 6, about one Munsell chroma step) is the neutral of its
+# lightness, as the ISCC-NBS level-1 names fold the "pinkish white" and "yellowish gray" into white and gray:
+# white fabric in studio light otherwise lands on the palette's palest pink. (6 was picked from 4, 6 and 8
+# on the development half of the bare catalog's products.)
+NEUTRAL_CHROMA = 6.0
 
 
 @lru_cache(maxsize=1)
@@ -145,7 +158,7 @@ def _palette() -> tuple[np.ndarray, tuple[str, ...]]:
     """CIELAB of the reference colours and the taxonomy colour name of each."""
     rows = load_data("color_names.json")["colors"]
     rgb = np.array([[int(r["hex"][i:i + 2], 16) for i in (1, 3, 5)] for r in rows], dtype=np.uint8)
-    return _rgb_to_lab(rgb), tuple(r["value"] for r in rows)
+    return rgb_to_lab(rgb), tuple(r["value"] for r in rows)
 
 
 def _ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
@@ -180,14 +193,15 @@ def _ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
 
 def name_colors_lab(lab: np.ndarray) -> list[str]:
     """Taxonomy colour names of (N, 3) CIELAB colours: the nearest reference colour (CIEDE2000); a neutral
-    one is black, gray or white by its lightness, and a light red is pink."""
+    or near-neutral one is black, gray or white by its lightness, and a light red is pink."""
     ref, names = _palette()
     lab = np.asarray(lab, dtype=np.float64)
     dist = _ciede2000(lab[:, None, :], ref.astype(np.float64)[None, :, :])
     out = []
-    for lightness, i in zip(lab[:, 0], dist.argmin(1), strict=True):
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    for lightness, c, i in zip(lab[:, 0], chroma, dist.argmin(1), strict=True):
         name = names[int(i)]
-        if name in NEUTRALS:
+        if name in NEUTRALS or c < NEUTRAL_CHROMA:
             name = "Black" if lightness < BLACK_BELOW_L else "White" if lightness > WHITE_ABOVE_L else "Gray"
         elif name == "Red" and lightness > PINK_ABOVE_L:
             name = "Pink"
@@ -197,7 +211,7 @@ def name_colors_lab(lab: np.ndarray) -> list[str]:
 
 def name_color(rgb: tuple[float, float, float]) -> str:
     """Name an sRGB colour with the taxonomy's basic colour names (nearest reference colour)."""
-    return name_colors_lab(_rgb_to_lab(np.array([rgb], dtype=np.float32).clip(0, 255)))[0]
+    return name_colors_lab(rgb_to_lab(np.array([rgb], dtype=np.float32).clip(0, 255)))[0]
 
 
 # Features a store's colour head reads (`extractor.local.train`): a coarse CIELAB histogram of the product
@@ -226,7 +240,7 @@ def read_colors(image: Image.Image, region: Region = "full", k: int = 4, min_sha
         return ColorReading([], features)
     if len(pixels) > 4000:
         pixels = pixels[np.random.default_rng(0).choice(len(pixels), 4000, replace=False)]
-    lab = _rgb_to_lab(pixels)
+    lab = rgb_to_lab(pixels)
     hist, _ = np.histogramdd(lab, bins=[HIST_L, HIST_AB, HIST_AB])
     n_hist = hist.size
     features[:n_hist] = hist.ravel() / len(lab)

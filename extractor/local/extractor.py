@@ -17,9 +17,10 @@ from PIL import Image
 
 from extractor.images import ImageError, downscale, load_image
 from extractor.local import colors as colors_mod
+from extractor.local import product_colors
 from extractor.local.category import get_category_index
 from extractor.local.imagenet import ImageLabels, category_evidence, get_model, set_torch_threads
-from extractor.local.quality import image_notes
+from extractor.local.quality import PhotoPrint, image_notes
 from extractor.local.safety import get_nudity_model, nudity_verdict, text_reasons
 from extractor.local.text import (
     ValueHit,
@@ -44,8 +45,10 @@ log = logging.getLogger(__name__)
 
 DRAFT = (448, 448)  # JPEG decodes at 1/2..1/8 scale: a 1000 px photo decodes at ~500 px
 MODEL_SIDE = 640  # the largest side the image models and the colour reading see
-MAX_IMAGES = 4  # images per product that go through the models
-SOLID = "pattern__solid"
+# Photos per product that go through the models: every photo of a real product (Shopify allows 250, but
+# product pages show a dozen or so; each colour variant has its own). They run batched across products.
+MAX_IMAGES = 16
+MAX_VALUES = 5  # values kept per attribute; colours: one per photo (a product sold in many colours)
 WORKERS = max(1, min(2, os.cpu_count() or 1))  # extraction threads: the models and PIL release the GIL
 MIN_SHARD = 4  # a batch smaller than two shards of this runs inline
 
@@ -92,7 +95,9 @@ class _Work:
 
 class LocalExtractor:
     name = "local"
-    version = "4"  # 4: one-colour garments are Solid, shoe-sized titles are footwear; 3: colour names, sizes
+    # 5: every photo read for colour, variant photos' colours, colour-aware duplicates; 4: one-colour garments
+    # are Solid, shoe-sized titles are footwear; 3: colour names, sizes
+    version = "5"
 
     def __init__(self, models_dir: Path | None = None, ocr: bool = False, safety: bool = True,
                  store_head: Any = None) -> None:
@@ -174,7 +179,7 @@ class LocalExtractor:
     # ---------------------------------------------------------------- stages
     def _load_images(self, work: _Work) -> None:
         started = time.perf_counter()
-        hashes: list[int] = []
+        seen: list[PhotoPrint] = []
         for idx, source in enumerate(work.product.images):
             try:
                 image, original = decode_photo(source)
@@ -186,7 +191,7 @@ class LocalExtractor:
                 work.errors.append(f"image {idx}: unreadable ({type(exc).__name__})")
                 work.notes.append(ImageNote(image=idx, issue="unreadable", detail=type(exc).__name__))
                 continue
-            notes = image_notes(idx, image, original, hashes)
+            notes = image_notes(idx, image, original, seen)
             work.notes.extend(notes)
             if any(n.issue == "duplicate" for n in notes) or len(work.images) >= MAX_IMAGES:
                 continue
@@ -247,22 +252,13 @@ class LocalExtractor:
         hits = find_text_values(self.taxonomy, product)
         merchant, unmapped = merchant_values(self.taxonomy, product)
         hits.extend(merchant)
-        if work.images:
-            region = colors_mod.region_for(category.full_name if category else "")
-            reading = colors_mod.read_colors(work.images[0], region)
-            guesses = (self.store_head.color_guesses(reading, self.taxonomy) if self.store_head is not None
-                       else reading.guesses)
-            for guess in guesses[:2]:
-                try:
-                    value = self.taxonomy.value(guess.handle)
-                except KeyError:
-                    continue
-                hits.append(ValueHit("color", value.handle, value.id, value.name,
-                                     round(0.5 + 0.45 * guess.share, 4), "image"))
-            if len(reading.guesses) == 1:  # one colour name covers the garment: no second colour, no print
-                solid = self.taxonomy.value(SOLID)
-                hits.append(ValueHit("pattern", solid.handle, solid.id, solid.name,
-                                     round(0.5 + 0.45 * reading.guesses[0].share, 4), "image"))
+        region = colors_mod.region_for(category.full_name if category else "")
+        namer = ((lambda reading: self.store_head.color_guesses(reading, self.taxonomy))
+                 if self.store_head is not None else None)
+        photos = product_colors.read_photos(zip(work.image_index, work.images, strict=True), region, namer)
+        hits.extend(product_colors.color_hits(self.taxonomy, photos,
+                                              product_colors.variant_colors(self.taxonomy, product),
+                                              frozenset(p.image for p in product.variant_photos)))
         if self.store_head is not None:
             hits.extend(self.store_head.value_hits(self.taxonomy, vector, image_feature))
         attributes, dropped = self._attributes(category.id if category else None, hits)
@@ -313,7 +309,7 @@ class LocalExtractor:
             attributes.append(ExtractedAttribute(handle=handle, name=attr.name, values=[
                 ExtractedValue(value=v.value, value_id=v.value_id, name=v.name,
                                confidence=max(0.0, min(1.0, v.confidence)), source=v.source)  # type: ignore[arg-type]
-                for v in values[:5]]))
+                for v in values[:MAX_IMAGES if handle == "color" else MAX_VALUES]]))
         # Hits of attributes outside the category: count each (attribute, value) pair once, but not the
         # alternative readings of a value the category did keep under another attribute.
         kept_values = {v.value.split("__", 1)[-1] for a in attributes for v in a.values}

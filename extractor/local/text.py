@@ -108,22 +108,27 @@ def merchant_attribute_handles(taxonomy: Taxonomy, name: str) -> list[str]:
     return [h for h in handles if not (h in seen or seen.add(h))]
 
 
+def merchant_value(taxonomy: Taxonomy, name: str, raw: str) -> list[ValueHit]:
+    """One merchant value ("color", "Red") mapped onto taxonomy values: the best match under each attribute
+    the merchant's name may mean; empty when none matches."""
+    hits: list[ValueHit] = []
+    for handle in merchant_attribute_handles(taxonomy, name):
+        try:
+            matches = taxonomy.match_value(handle, str(raw))
+        except KeyError:
+            continue
+        hits += [ValueHit(m.attribute_handle, m.value_handle, m.value_id, m.name, round(min(1.0, m.confidence), 4),
+                          "merchant") for m in matches[:1]]
+    return hits
+
+
 def merchant_values(taxonomy: Taxonomy, product: ProductInput) -> tuple[list[ValueHit], int]:
     """Merchant attributes mapped onto taxonomy values; returns (hits, number of values not mappable)."""
     hits: list[ValueHit] = []
     unmapped = 0
     for name, raw_values in product.attributes.items():
-        handles = merchant_attribute_handles(taxonomy, name)
         for raw in raw_values:
-            matched = False
-            for handle in handles:
-                try:
-                    matches = taxonomy.match_value(handle, str(raw))
-                except KeyError:
-                    continue
-                for m in matches[:1]:
-                    hits.append(ValueHit(m.attribute_handle, m.value_handle, m.value_id, m.name,
-                                         round(min(1.0, m.confidence), 4), "merchant"))
-                    matched = True
-            unmapped += 0 if matched else 1
+            found = merchant_value(taxonomy, name, raw)
+            hits += found
+            unmapped += 0 if found else 1
     return hits, unmapped

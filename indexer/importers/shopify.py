@@ -106,7 +106,9 @@ def _fold_row(draft: _Draft, line: int, row: dict[str, str], price: float | None
             draft.option_names.extend([""] * (n - 1 - len(draft.option_names)) + [name])
     values = [_get(row, f"Option{n} Value") for n in (1, 2, 3)]
     sku = _get(row, "Variant SKU")
-    variant_row = bool(sku or any(values) or price is not None)
+    # Shopify writes a Variant Image only on a variant's row: a catalog of handles, titles and one photo per
+    # variant (no SKUs, options or prices) still has its variants.
+    variant_row = bool(sku or any(values) or price is not None or _get(row, "Variant Image"))
     if variant_row:
         options = {}
         for name, value in zip(draft.option_names, values, strict=False):

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from extractor.local import LocalExtractor
 from extractor.local.colors import dominant_colors, name_color
-from extractor.local.quality import image_notes
+from extractor.local.quality import PhotoPrint, image_notes
 from extractor.models import ProductInput
 
 
@@ -69,7 +69,7 @@ def test_quality_notes() -> None:
     blurred = textured.filter(ImageFilter.GaussianBlur(12))
     assert "blurred" in {n.issue for n in image_notes(0, blurred, blurred.size, [])}
     assert "blurred" not in {n.issue for n in image_notes(0, textured, textured.size, [])}
-    hashes: list[int] = []
+    hashes: list[PhotoPrint] = []
     image_notes(0, textured, textured.size, hashes)
     assert "duplicate" in {n.issue for n in image_notes(1, textured.copy(), textured.size, hashes)}
 

@@ -127,3 +127,16 @@ def test_variant_image_goes_to_its_variant(tmp_path: Path, catalog: CatalogStore
     red, blue = tee.variants
     assert red.image == tee.images[1] and red.image.endswith("tee-red.jpg")
     assert blue.image is None
+
+
+def test_a_bare_export_keeps_one_variant_per_variant_image(tmp_path: Path, catalog: CatalogStore) -> None:
+    # Handles, titles and photos only: no SKU, option or price says a row is a variant, its Variant Image does.
+    for name in ("p1.jpg", "p2.jpg", "p3.jpg"):
+        (tmp_path / name).write_bytes(b"jpeg")
+    path = write_csv(tmp_path / "bare.csv", ["Handle", "Title", "Image Src", "Variant Image"], [
+        ["tee", "Tee", "p1.jpg", "p1.jpg"], ["tee", "", "p2.jpg", "p2.jpg"], ["tee", "", "p3.jpg", ""]])
+    import_path(catalog, "bare", path)
+    tee = catalog.get_product("bare", "tee")
+    assert len(tee.images) == 3
+    assert [v.image for v in tee.variants] == tee.images[:2]
+    assert all(v.options == {} for v in tee.variants)

@@ -1,0 +1,71 @@
+"""Regression: a catalog of titles and photos only is found by colour + kind through the HTTP API.
+
+See `bare_catalog.py` for the catalog and the judgment rule. The queries are split in two halves by a hash
+of the query text: rules and thresholds of the colour reading were developed on the `development` half
+only; the `held-out` half is reported beside it and must hold the same floor.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from search_api.evaluate import ndcg_at_k
+from tests.relevance.bare_catalog import colour_kind_queries, fixture_truth, write_bare_csv
+
+STORE = "bare"
+TARGET = 0.85  # what issue 11 asks of this set
+# Measured: 0.719 (development 0.684, held-out 0.775); before every photo was read for colour: 0.378. This
+# floor holds what is measured, short of the target: of the relevant products missing from the top 10, most
+# are filed under another kind (jackets as sweatshirts, hoodies as sweatshirts, bras as sports bras: the
+# category half of issue 11), the rest miss the colour (light reds read as pink, white on a white backdrop).
+NDCG_FLOOR = 0.70
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory):
+    """(client, queries): the bare catalog imported into a fresh CATALOG_HOME, extracted with the real local
+    extractor, indexed into the real embedded engines and served by the app."""
+    from indexer.importers import import_path
+    from indexer.runtime import index_store, open_catalog
+    from indexer.settings import Settings
+    from search_api.app import create_app
+    from search_api.runtime import build_runtime
+
+    truth = fixture_truth()
+    csv_path = write_bare_csv(truth, tmp_path_factory.mktemp("bare-csv"))
+    settings = Settings(CATALOG_HOME=tmp_path_factory.mktemp("bare-home"), DATABASE_URL=None,
+                        CELERY_BROKER_URL=None, REDIS_URL=None, ELASTICSEARCH_URL=None, QDRANT_URL=None,
+                        EXTRACTOR_BACKEND="local")
+    with open_catalog(settings) as catalog:
+        report = import_path(catalog, STORE, csv_path)
+    assert report.imported == len(truth) and not report.errors, report
+    summary = index_store(STORE, settings=settings)
+    assert summary["indexed"] == len(truth), summary
+    runtime = build_runtime(settings)
+    try:
+        with TestClient(create_app(runtime=runtime)) as client:
+            yield client, colour_kind_queries(truth)
+    finally:
+        runtime.close()
+
+
+def _ranked(client: TestClient, query: str) -> list[str]:
+    response = client.get(f"/v1/stores/{STORE}/search", params={"q": query, "limit": 10})
+    assert response.status_code == 200, response.text
+    return [r["product_id"] for r in response.json()["results"]]
+
+
+@pytest.mark.relevance
+def test_colour_and_kind_queries_find_a_bare_catalog(bare):
+    client, queries = bare
+    assert len(queries) >= 20
+    scores = {q["query"]: ndcg_at_k(_ranked(client, q["query"]), q["judgments"]) for q in queries}
+    halves = {half: [scores[q["query"]] for q in queries if q["half"] == half]
+              for half in ("development", "held-out")}
+    mean = {half: round(sum(v) / len(v), 4) for half, v in halves.items()}
+    overall = round(sum(scores.values()) / len(scores), 4)
+    print({"ndcg@10": overall, **mean, "queries": len(scores), "target": TARGET})
+    print({q: round(s, 3) for q, s in sorted(scores.items(), key=lambda kv: kv[1])})
+    assert overall >= NDCG_FLOOR
+    assert mean["held-out"] >= NDCG_FLOOR
