@@ -71,7 +71,7 @@ class Proposal(BaseModel):
 
     store: str
     product_id: str
-    title: str
+    title: str  # the product's title as plain text (what title evidence spans index into)
     attribute: str  # taxonomy attribute handle, or "category"
     attribute_name: str
     value: str  # taxonomy value handle ("color__black") or category id ("aa-1-13-8")
@@ -164,7 +164,7 @@ def proposals(product: Product, extraction: Extraction | None, taxonomy, content
     if extraction is None:
         return []
     digest = content_hash or product.content_hash()
-    base = {"store": product.store, "product_id": product.product_id, "title": product.title,
+    base = {"store": product.store, "product_id": product.product_id, "title": clean_text(product.title),
             "content_hash": digest}
     out: list[Proposal] = []
 
