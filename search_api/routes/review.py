@@ -3,11 +3,13 @@ merchant's data) grouped by attribute, and the merchant's decisions on one propo
 
 An accepted value becomes merchant data through the products API's own upsert (`PUT .../products/{id}`):
 stored with its change-log row, so it is indexed and wins over extraction. Every decision is kept per
-product version (content hash); a decided proposal is not proposed again for that content.
+product version (content hash); a decided proposal is not proposed again for that content. A product the
+merchant edits may be proposed again; one changed by an accept here keeps its rejections.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query
@@ -168,9 +170,17 @@ def decide(runtime: RuntimeDep, body: DecisionRequest, background: BackgroundTas
             accepted = upsert_product(runtime, upsert, background, store=store, product_id=pid)
             if accepted.task_id:
                 tasks.append(accepted.task_id)
-    runtime.catalog.record_review_decisions([
-        ReviewDecision(store=store, product_id=p.product_id, attribute=p.attribute, value=p.value,
-                       decision=body.decision, content_hash=p.content_hash) for p in targets])
+    decisions = [ReviewDecision(store=store, product_id=p.product_id, attribute=p.attribute, value=p.value,
+                                decision=body.decision, content_hash=p.content_hash) for p in targets]
+    if body.decision == "accept":
+        # An accepted value changes the product's content, and only that: what the merchant rejected of the
+        # version they reviewed stays rejected for the version the queue made.
+        was = {p.product_id: p.content_hash for p in targets}
+        now = {pid: product.content_hash() for pid, product in updated.items()}
+        decisions += [replace(d, content_hash=now[d.product_id], decided_at=None)
+                      for d in runtime.catalog.review_decisions(store, list(updated))
+                      if d.decision == "reject" and d.content_hash == was[d.product_id]]
+    runtime.catalog.record_review_decisions(decisions)
     return {
         "store": store,
         "decision": body.decision,

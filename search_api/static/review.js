@@ -198,7 +198,7 @@ function proposalCard(proposal) {
       el("h4", { class: "product-title" }, markedTitle(proposal), el("span", { class: "muted pid" }, ` · ${proposal.product_id}`)),
       el("dl", { class: "facts" },
         el("div", {}, el("dt", {}, "Proposed"), el("dd", {}, valueName(proposal),
-          " ", el("span", { class: `kind ${proposal.kind}` }, proposal.kind === "adds" ? "adds" : "contradicts yours"))),
+          " ", el("span", { class: `kind ${proposal.kind}` }, proposal.kind === "adds" ? "adds" : "contradicts yours: accepting replaces it"))),
         el("div", {}, el("dt", {}, "Yours"), el("dd", {}, current)),
         el("div", {}, el("dt", {}, "Confidence"), el("dd", {}, el("meter", { min: 0, max: 1, value: proposal.confidence, "aria-hidden": "true" }), " ", percent(proposal.confidence))),
         el("div", {}, el("dt", {}, "Evidence"), el("dd", {}, evidenceText(proposal))))),

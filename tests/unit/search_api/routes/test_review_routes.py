@@ -197,6 +197,17 @@ def test_a_rejected_proposal_is_not_proposed_again_until_the_product_changes(cli
     assert again["proposals"][0]["content_hash"] == catalog.content_hash("shop", "t2")
 
 
+def test_a_product_changed_by_an_accept_keeps_its_rejections(client):
+    catalog = client.runtime.catalog
+    decide(client, decision="reject", product_id="t1", attribute="neckline", value="neckline__crew")
+    decide(client, decision="accept", product_id="t1", attribute="color", value="color__blue")
+    assert catalog.get_product("shop", "t1").attributes == {"color": ["Blue"]}
+    assert catalog.latest_extraction("shop", "t1") is not None  # the new content was extracted
+    assert not any(p["product_id"] == "t1" for p in queue(client)["proposals"])
+    hashes = {d.content_hash for d in catalog.review_decisions("shop", ["t1"]) if d.decision == "reject"}
+    assert catalog.content_hash("shop", "t1") in hashes and len(hashes) == 2
+
+
 def test_bad_input_is_a_clear_4xx_and_changes_nothing(client):
     catalog = client.runtime.catalog
     hashes = {pid: catalog.content_hash("shop", pid) for pid in ("t1", "t2", "t3", "t4")}
