@@ -124,6 +124,7 @@ function setSuggestState(text, kind = "") {
 
 async function applySuggestion(body) {
   state.response = body;
+  $("suggest-empty").hidden = true;
   // Category: the suggestion and its alternatives; the merchant's own pick stays until they change it.
   const options = [];
   for (const guess of [body.category, ...(body.category ? body.category.alternatives : [])]) {
@@ -178,7 +179,8 @@ function renderNotes(body) {
   const list = $("image-notes");
   const items = (body.image_notes || []).map((note) => el("li", { class: "note warn", dataset: { issue: note.issue } },
     el("strong", {}, `${photoLabel(note.image)}: ${NOTE_WORDS[note.issue] || note.issue}`),
-    note.detail ? ` — ${note.detail}` : ""));
+    // The API counts photos from 0 ("same as image 0"); the merchant counts them from 1.
+    note.detail ? ` — ${note.detail.replace(/\bimage (\d+)\b/g, (_, n) => `photo ${Number(n) + 1}`)}` : ""));
   for (const message of body.errors || []) items.push(el("li", { class: "note" }, message));
   list.replaceChildren(...items);
   list.hidden = !items.length;
