@@ -272,3 +272,22 @@ def test_the_suggest_response_names_its_extractor(client):
     body = response.json()
     assert (body["extractor"], body["extractor_version"]) == ("stub", "7")
     assert body["category"]["id"] == "aa-1-13-13"
+
+
+# ------------------------------------------------------------------ the page
+def test_the_listing_assistant_page_has_its_hooks_and_loads_nothing_from_elsewhere(client):
+    response = client.get("/sell?store=shop")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert '<label for="photos">Photos</label>' in html and '<input type="file" id="photos"' in html
+    assert '<label for="title">Title</label>' in html and '<input type="text" id="title"' in html
+    assert 'aria-labelledby="suggestions-heading" aria-live="polite"' in html
+    assert '<h2 id="suggestions-heading">Suggestions</h2>' in html
+    for asset in ("/static/sell.js", "/static/sell.css"):
+        assert asset in html
+        body = client.get(asset).text
+        assert "http://" not in body.replace("http://127.0.0.1", "") and "//cdn" not in body
+    script = client.get("/static/sell.js").text
+    # The page speaks the API named here; nothing else.
+    for path in ("/suggest", "/photos", "/products/", "/feedback", "/v1/taxonomy/categories"):
+        assert path in script
