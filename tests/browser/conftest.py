@@ -7,7 +7,8 @@
   (DESIGN.md section 2) while `demo_runtime` may hold the original's. Waits for /readyz 200.
 - `browser` (session): Chromium from /usr/bin/chromium (never a downloaded browser), headless.
 - `page` (per test): a fresh context (no cookies, storage or history) with `base_url` = the served URL,
-  1440x900.
+  1440x900. The pages run under their real Content-Security-Policy (no eval), so wait with locators and
+  `expect(...)`, not with `page.wait_for_function("...")` (a string predicate is an eval and is refused).
 - `screenshot(page, name)`: saves var/screenshots/<name>-375.png and <name>-1440.png (full page).
 
 Without Chromium or Playwright the tests skip, except under CI=true, where that is a failure.
