@@ -9,10 +9,11 @@ merchant edits may be proposed again; one changed by an accept here keeps its re
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import Literal
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from indexer import review
@@ -37,9 +38,8 @@ def _taxonomy(runtime):
     return Taxonomy.load()
 
 
-def store_proposals(catalog, taxonomy, store: str) -> list[Proposal]:
-    """Every undecided proposal of the store, from each product's latest extraction of its current content."""
-    decided = {(d.product_id, d.attribute, d.value, d.content_hash) for d in catalog.review_decisions(store)}
+def _all_proposals(catalog, taxonomy, store: str) -> list[Proposal]:
+    """Every proposal of the store (decided or not), from each product's latest extraction of its content."""
     out: list[Proposal] = []
     batch = []
 
@@ -55,7 +55,42 @@ def store_proposals(catalog, taxonomy, store: str) -> list[Proposal]:
             flush()
     if batch:
         flush()
-    return review.order(review.undecided(out, decided))
+    return review.order(out)
+
+
+class ProposalCache:
+    """A store's proposals as of a change-log position. Every product change and every extraction of a
+    product's current content writes a change-log row, so an unchanged position means unchanged proposals;
+    a request then reads only the decisions. Kept per app (`app.state`), not per process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_store: dict[str, tuple[int, list[Proposal]]] = {}
+
+    def get(self, catalog, taxonomy, store: str) -> list[Proposal]:
+        position = catalog.max_seq()  # before reading: a change landing meanwhile only makes the entry older
+        with self._lock:
+            hit = self._by_store.get(store)
+        if hit is not None and hit[0] == position:
+            return hit[1]
+        items = _all_proposals(catalog, taxonomy, store)
+        with self._lock:
+            self._by_store[store] = (position, items)
+        return items
+
+
+def store_proposals(catalog, taxonomy, store: str, cache: ProposalCache | None = None) -> list[Proposal]:
+    """Every undecided proposal of the store, in queue order."""
+    items = cache.get(catalog, taxonomy, store) if cache is not None else _all_proposals(catalog, taxonomy, store)
+    decided = {(d.product_id, d.attribute, d.value, d.content_hash) for d in catalog.review_decisions(store)}
+    return review.undecided(items, decided)
+
+
+def _cache(request: Request) -> ProposalCache:
+    cache = getattr(request.app.state, "review_proposals", None)
+    if cache is None:
+        cache = request.app.state.review_proposals = ProposalCache()
+    return cache
 
 
 def photo_url(store: str, product_id: str, index: int) -> str:
@@ -82,7 +117,7 @@ def _check_attribute(taxonomy, attribute: str | None) -> None:
 
 
 @router.get("")
-def list_proposals(runtime: RuntimeDep, store: str = StoreName,
+def list_proposals(runtime: RuntimeDep, request: Request, store: str = StoreName,
                    attribute: str | None = Query(default=None, min_length=1, max_length=255),
                    value: str | None = Query(default=None, min_length=1, max_length=255),
                    min_confidence: float = Query(default=0.0, ge=0, le=1),
@@ -94,7 +129,7 @@ def list_proposals(runtime: RuntimeDep, store: str = StoreName,
     taxonomy = _taxonomy(runtime)
     _check_attribute(taxonomy, attribute)
     filters = Filters(attribute=attribute, value=value, min_confidence=min_confidence)
-    everything = store_proposals(runtime.catalog, taxonomy, store)
+    everything = store_proposals(runtime.catalog, taxonomy, store, _cache(request))
     confident = [p for p in everything if p.confidence >= min_confidence]
     selected = [p for p in confident if review.matches(p, filters)]
     page = selected[offset:offset + limit]
@@ -135,13 +170,14 @@ class DecisionRequest(BaseModel):
 
 
 @router.post("/decisions")
-def decide(runtime: RuntimeDep, body: DecisionRequest, background: BackgroundTasks,
+def decide(runtime: RuntimeDep, request: Request, body: DecisionRequest, background: BackgroundTasks,
            store: str = StoreName) -> dict:
     require_catalog_store(runtime, store)
     taxonomy = _taxonomy(runtime)
     _check_attribute(taxonomy, body.attribute)
     filters = Filters(attribute=body.attribute, value=body.value, min_confidence=body.min_confidence)
-    targets = [p for p in store_proposals(runtime.catalog, taxonomy, store) if review.matches(p, filters)]
+    targets = [p for p in store_proposals(runtime.catalog, taxonomy, store, _cache(request))
+               if review.matches(p, filters)]
     if body.product_id is not None:
         targets = [p for p in targets if p.product_id == body.product_id]
         if targets and body.content_hash is not None and targets[0].content_hash != body.content_hash:

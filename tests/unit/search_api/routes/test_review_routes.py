@@ -208,6 +208,20 @@ def test_a_product_changed_by_an_accept_keeps_its_rejections(client):
     assert catalog.content_hash("shop", "t1") in hashes and len(hashes) == 2
 
 
+def test_proposals_are_read_again_only_after_a_change(client, monkeypatch):
+    from indexer import review
+
+    calls = []
+    real = review.proposals
+    monkeypatch.setattr(review, "proposals", lambda *a, **k: calls.append(a[0].product_id) or real(*a, **k))
+    assert queue(client)["total"] == 7 and len(calls) == 4
+    assert queue(client, attribute="color")["total"] == 4 and len(calls) == 4  # same change-log position
+    decide(client, decision="reject", product_id="t3", attribute="color", value="color__gray")
+    assert queue(client)["total"] == 6 and len(calls) == 4  # a decision is read per request
+    client.put("/v1/stores/shop/products/t3", json={"title": "Grey tee, new", "merchant_category_id": TEES})
+    assert queue(client)["total"] == 7 and len(calls) == 8  # a product changed: read again
+
+
 def test_bad_input_is_a_clear_4xx_and_changes_nothing(client):
     catalog = client.runtime.catalog
     hashes = {pid: catalog.content_hash("shop", pid) for pid in ("t1", "t2", "t3", "t4")}
