@@ -102,18 +102,23 @@ function categoryTree(facet, filters, setFilters) {
     const parent = nodes.get(node.value.split("-").slice(0, -1).join("-"));
     (parent ? parent.children : roots).push(node);
   }
-  const draw = (list) => el("ul", { class: "tree" }, list.map((node) => {
-    const selected = node.selected || hasValue(filters, "category", node.value);
+  const chosen = (node) => node.selected || hasValue(filters, "category", node.value);
+  const onPath = (node) => chosen(node) || node.children.some(onPath);
+  // A long tree shows its top two levels and opens along the chosen category (its path and children).
+  const everything = nodes.size <= 12;
+  const draw = (list, depth) => el("ul", { class: "tree" }, list.map((node) => {
+    const selected = chosen(node);
     const onclick = () => {
       const others = filters.filter((f) => !(f.field === "category" && !f.negated));
       setFilters(selected ? others : [...others, { field: "category", op: "in", values: [node.value], negated: false,
         label: `Category: ${node.name}` }], { facet: key("category", node.value) });
     };
+    const open = node.children.length && (everything || depth < 1 || onPath(node));
     return el("li", {}, optionButton("category", node.value, label(node.name, node.count), selected, onclick,
       { "aria-label": `Category: ${node.name}, ${node.count} ${node.count === 1 ? "product" : "products"}` }),
-    node.children.length ? draw(node.children) : null);
+    open ? draw(node.children, depth + 1) : null);
   }));
-  return draw(roots);
+  return draw(roots, 0);
 }
 
 // Price ranges: the API's buckets ("25-50", "-25", "100-"); one range at a time.

@@ -139,12 +139,18 @@ async function run(next, { message = null, paging = false, push = true, focus = 
     if (err && err.name === "AbortError") return;
     showError(dom.error, err);
     dom.status.textContent = "";
+    if (err && err.status === 404) clearResults(); // e.g. an unknown store: nothing of another store stays
   } finally {
     if (inflight === controller) {
       inflight = null;
       setLoading(false);
     }
   }
+}
+
+function clearResults() {
+  for (const node of [dom.grid, dom.chips, dom.facets, dom.pager]) node.replaceChildren();
+  dom.applied.hidden = dom.pager.hidden = dom.empty.hidden = dom.relaxed.hidden = true;
 }
 
 function setLoading(on) {
@@ -182,6 +188,7 @@ function startOver() {
 // --- widgets -----------------------------------------------------------------------------------------
 
 function render(response) {
+  document.title = state.turns.length ? `${state.turns.join(" → ")} · Search products` : "Search products";
   renderConversation();
   renderStatus(response);
   renderRelaxed(response.relaxed_filters);
@@ -190,7 +197,7 @@ function render(response) {
   renderResults(response.results);
   renderEmpty(response);
   renderPager(response);
-  dom.q.placeholder = state.turns.length ? "Refine, e.g. under 40, in blue" : "e.g. black hoodie for men under $60";
+  dom.q.placeholder = state.turns.length ? "Refine, e.g. under 40" : "e.g. black hoodie for men under $60";
 }
 
 function renderConversation() {
@@ -235,7 +242,8 @@ function renderResults(results) {
   dom.grid.replaceChildren(...results.map((r) => {
     const price = formatPrice(r.price, r.currency);
     const photo = r.image_url
-      ? el("img", { src: r.image_url, alt: "", loading: "lazy", decoding: "async", width: 320, height: 320 })
+      ? el("img", { src: r.image_url, alt: "", loading: "lazy", decoding: "async", width: 320, height: 320,
+        onerror: (event) => event.target.replaceWith(el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo")) })
       : el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo");
     const matched = r.matched_attributes.length
       ? el("ul", { class: "matched", "aria-label": "Matches" },
@@ -260,7 +268,8 @@ function renderEmpty(response) {
   if (state.filters && state.filters.length) tips.push("remove a filter above");
   tips.push("use fewer or more general words", "check the spelling");
   dom.empty.replaceChildren(
-    el("h2", {}, said ? `No products match “${said}”` : "No products in this store yet"),
+    el("h2", {}, said ? `No products match “${said}”${tips.length > 2 ? " with these filters" : ""}`
+      : tips.length > 2 ? "No products match these filters" : "No products in this store yet"),
     el("p", {}, `Try to ${tips.join(", ")}, or start from one of these:`),
     el("ul", { class: "examples" }, EXAMPLES.map((example) => el("li", {},
       el("button", { type: "button", onclick: () => {

@@ -192,3 +192,17 @@ def test_no_results_says_what_to_try(page, screenshot):
     expect(empty).to_be_hidden()
     settled(page)
     assert results(page)
+
+
+def test_a_facet_value_filters_to_its_count_and_toggles_off(page):
+    page.goto("/?q=hoodie")
+    settled(page)
+    blue = page.get_by_role("button", name=re.compile(r"^Color: Blue, \d+ products?$"))
+    count = int(re.search(r"(\d+) products?$", blue.get_attribute("aria-label")).group(1))
+    blue.click()
+    expect(page.get_by_role("button", name="Remove filter: Color: Blue")).to_be_visible()
+    settled(page)
+    assert shown_total(page) == count  # a facet's count is the total its filter gives
+    expect(page.get_by_role("button", name=re.compile(r"^Color: Blue, "))).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("button", name=re.compile(r"^Color: Blue, ")).click()
+    expect(page.get_by_role("button", name="Remove filter: Color: Blue")).to_have_count(0)
