@@ -144,3 +144,8 @@ def test_a_dozen_photos_are_all_read(extractor: LocalExtractor) -> None:
     colors = {v.name for a in ex.attributes if a.handle == "color" for v in a.values}
     assert "Blue" in colors and len(colors) >= 6
     assert any(v.value == "pattern__solid" for a in ex.attributes for v in a.values)
+
+
+def test_a_lit_and_shaded_white_garment_is_white(taxonomy: Taxonomy) -> None:
+    assert set(_colors(color_hits(taxonomy, [_photo(0, ("Gray", 0.6), ("White", 0.4))], {}))) == {"White"}
+    assert set(_colors(color_hits(taxonomy, [_photo(0, ("Gray", 0.8), ("White", 0.2))], {}))) == {"Gray"}
