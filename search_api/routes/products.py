@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path as FsPath
 
 from fastapi import APIRouter, BackgroundTasks, Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -9,6 +10,7 @@ from extractor.models import CategoryGuess
 from indexer.models import Product, Variant
 from search_api.deps import RuntimeDep, require_catalog_store
 from search_api.errors import ApiError
+from search_api.routes.photos import uploads_dir
 
 router = APIRouter(prefix="/v1/stores/{store}/products", tags=["products"])
 
@@ -55,6 +57,20 @@ def queue_task(task, args: list, background: BackgroundTasks) -> str:
     return task_id
 
 
+def foreign_image(images: list[str], *, own: list[str], uploads: FsPath) -> str | None:
+    """The first image a client may not name, or None. The server reads and serves a product's local image
+    files, so over HTTP a client names only URLs, photos uploaded to this store, and images the product
+    already has (an import put them there); never another path on the server."""
+    uploads = uploads.resolve()
+    for image in images:
+        if image.startswith(("http://", "https://")) or image in own:
+            continue
+        if FsPath(image).resolve().is_relative_to(uploads):
+            continue
+        return image
+    return None
+
+
 @router.put("/{product_id}", status_code=202, response_model=Accepted)
 def upsert_product(runtime: RuntimeDep, body: ProductUpsert, background: BackgroundTasks,
                    store: str = StoreName, product_id: str = Path(min_length=1, max_length=255)) -> Accepted:
@@ -66,6 +82,12 @@ def upsert_product(runtime: RuntimeDep, body: ProductUpsert, background: Backgro
         product = Product(store=store, product_id=product_id, **body.model_dump())
     except ValidationError as exc:
         raise ApiError(422, "invalid_product", str(exc.errors()[0]["msg"])) from exc
+    stored = runtime.catalog.get_product(store, product_id)
+    refused = foreign_image(product.images, own=stored.images if stored else [],
+                            uploads=uploads_dir(runtime.settings.catalog_home, store))
+    if refused is not None:
+        raise ApiError(422, "invalid_image_ref", f"image {refused!r} is not an http(s) URL, a photo uploaded to "
+                       f"this store (POST /v1/stores/{store}/photos) or one of the product's own images")
     summary = runtime.catalog.upsert_products([product])
     if summary.unchanged:
         return Accepted(task_id=None, store=store, product_id=product_id, status="unchanged")
