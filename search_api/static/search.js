@@ -214,7 +214,7 @@ function renderStatus(response) {
   }
   const first = (state.page - 1) * PAGE_SIZE + 1;
   const last = first + response.results.length - 1;
-  const of = response.total_relation === "gte" ? `more than ${total.toLocaleString()}` : total.toLocaleString();
+  const of = response.total_relation === "gte" ? `at least ${total.toLocaleString()}` : total.toLocaleString();
   dom.status.textContent = `Showing ${first}–${last} of ${of} ${total === 1 ? "product" : "products"}`;
 }
 

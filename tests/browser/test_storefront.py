@@ -38,7 +38,7 @@ def search(page, text: str) -> None:
 
 
 def shown_total(page) -> int:
-    match = re.search(r"of (?:more than )?([\d,]+)", page.locator("#status").inner_text())
+    match = re.search(r"of (?:at least )?([\d,]+)", page.locator("#status").inner_text())
     assert match, page.locator("#status").inner_text()
     return int(match.group(1).replace(",", ""))
 
