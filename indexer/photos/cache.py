@@ -117,7 +117,7 @@ class PhotoCache:
         digest = hashlib.sha256(data).hexdigest()
         blob = self.blob_path(digest)
         if not blob.is_file():
-            _write_atomic(blob, data)
+            write_atomic(blob, data)
         entry = CacheEntry(url=url, blob=digest, size=len(data), content_type=headers.get("content-type", ""),
                            etag=headers.get("etag"), last_modified=headers.get("last-modified"), stored_at=now,
                            fresh_until=now + freshness_lifetime(headers, now))
@@ -134,10 +134,11 @@ class PhotoCache:
         return fresh
 
     def _put_entry(self, entry: CacheEntry) -> None:
-        _write_atomic(self._entry_path(entry.url), json.dumps(asdict(entry)).encode())
+        write_atomic(self._entry_path(entry.url), json.dumps(asdict(entry)).encode())
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temporary file and a rename: a reader (another worker, the CLI) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:

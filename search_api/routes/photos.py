@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from pathlib import Path as FsPath
 
 from fastapi import APIRouter, File, Path, UploadFile
@@ -18,6 +16,7 @@ from PIL import Image
 from pydantic import BaseModel
 
 from extractor.images import MAX_BYTES, MAX_PIXELS, ImageError, decode_image
+from indexer.photos.cache import write_atomic
 from search_api.deps import RuntimeDep, require_catalog_store
 from search_api.errors import ApiError
 
@@ -67,15 +66,7 @@ def _keep(folder: FsPath, data: bytes, fmt: str) -> tuple[FsPath, bool]:
     path = folder / f"{digest}.{EXTENSIONS[fmt]}"
     if path.exists():
         return path, False
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        FsPath(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
     return path, True
 
 

@@ -68,6 +68,16 @@ export function storeFromUrl(fallback = "demo") {
   return store && /^[a-z0-9][a-z0-9_-]{0,63}$/.test(store) ? store : fallback;
 }
 
+// The page links in the header (a[data-keep-store]) carry the store the page works on; "demo" is the default.
+export function keepStoreInLinks(store) {
+  for (const link of document.querySelectorAll("a[data-keep-store]")) {
+    const url = new URL(link.getAttribute("href"), location.origin);
+    if (store === "demo") url.searchParams.delete("store");
+    else url.searchParams.set("store", store);
+    link.setAttribute("href", url.pathname + url.search);
+  }
+}
+
 // Show an API error (or any error) in an element with role="alert"; pass null to clear it.
 export function showError(element, error) {
   if (!element) return;

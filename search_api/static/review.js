@@ -2,7 +2,7 @@
 // POST /v1/stores/{store}/review/decisions. One state object (store, attribute, min confidence, page),
 // kept in the URL; every part of the page is drawn from the one queue response.
 
-import { api, el, showError, storeFromUrl } from "/static/api.js";
+import { api, el, keepStoreInLinks, showError, storeFromUrl } from "/static/api.js";
 
 const LIMIT = 20;
 const $ = (id) => document.getElementById(id);
@@ -278,11 +278,7 @@ function setFilters(changes, push) {
 function init() {
   const storeInput = $("store");
   storeInput.value = state.store;
-  for (const link of document.querySelectorAll("[data-page-link]")) {
-    const url = new URL(link.href);
-    url.searchParams.set("store", state.store);
-    link.href = url.pathname + url.search;
-  }
+  keepStoreInLinks(state.store);
   $("store-form").addEventListener("submit", (event) => {
     event.preventDefault();
     if (!storeInput.checkValidity()) {

@@ -10,7 +10,7 @@
 // A live conversation (the API's session_id) refines with the next message; a URL opened afresh (a shared
 // link, a reload, the back button) re-runs its messages with its filters and starts a new session from there.
 
-import { api, el, formatPrice, showError, storeFromUrl } from "/static/api.js";
+import { api, el, formatPrice, keepStoreInLinks, showError, storeFromUrl } from "/static/api.js";
 import { renderFacets } from "/static/search-facets.js";
 
 const PAGE_SIZE = 24;
@@ -350,12 +350,7 @@ window.addEventListener("popstate", () => {
 
 function syncStoreLinks() {
   dom.store.value = state.store;
-  for (const link of document.querySelectorAll("a[data-keep-store]")) {
-    const url = new URL(link.getAttribute("href"), location.origin);
-    if (state.store === "demo") url.searchParams.delete("store");
-    else url.searchParams.set("store", state.store);
-    link.setAttribute("href", url.pathname + url.search);
-  }
+  keepStoreInLinks(state.store);
 }
 
 // The filters are a side column on a wide screen (always open) and a collapsed panel on a phone.

@@ -5,7 +5,7 @@
 // each suggestion (POST .../feedback) and polls the product (GET .../products/{id}) until it is searchable.
 // Every decision is the API's; this page only shows it and sends the merchant's choices back.
 
-import { api, ApiError, el, showError, storeFromUrl } from "/static/api.js";
+import { api, ApiError, el, keepStoreInLinks, showError, storeFromUrl } from "/static/api.js";
 
 const DEBOUNCE_MS = 400;
 const POLL_MS = 1000;
@@ -555,12 +555,10 @@ async function showAcceptance() {
 
 // ------------------------------------------------------------------ wiring
 function init() {
+  keepStoreInLinks(store);
   $("store").value = store;
   $("store-name").textContent = store;
   document.title = `List a product in ${store} · Catalog intelligence`;
-  for (const link of document.querySelectorAll(".site-nav a")) {
-    link.href = `${link.getAttribute("href")}?store=${encodeURIComponent(store)}`;
-  }
   $("store-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const value = $("store").value.trim();
