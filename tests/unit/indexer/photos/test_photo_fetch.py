@@ -20,6 +20,7 @@ from indexer.photos.fetch import FETCHES, FetchPolicy, PhotoFetcher
 from indexer.photos.guard import Allowlist
 from indexer.settings import Settings
 from tests.photo_server import PhotoServer, send
+from tests.required import service_missing
 
 FAST = FetchPolicy(connect_timeout_s=2, read_timeout_s=0.4, attempt_timeout_s=5, attempts=3, backoff_s=0.01,
                    retry_after_cap_s=3)
@@ -361,7 +362,7 @@ def test_the_allowlist_comes_from_the_settings(tmp_path, server):
 def certificate(tmp_path_factory):
     """A self-signed certificate for the name `localhost` only (made with the openssl command)."""
     if shutil.which("openssl") is None:
-        pytest.skip("no openssl command to make a test certificate")
+        service_missing("no openssl command to make a test certificate")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
