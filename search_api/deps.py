@@ -5,11 +5,15 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 
+from indexer.models import STORE_RE
 from indexer.settings import Settings, get_settings
 from search_api.errors import ApiError
 from search_api.service import SearchService, UnknownStoreError
+
+# A store name in a path, as stores are named (indexer.models.STORE_RE): a bad one is a 422.
+StoreName = Path(pattern=STORE_RE.pattern)
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -26,7 +26,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from extractor.images import MAX_BYTES
 from indexer.importers.common import is_url
 from indexer.photos.cache import PhotoCache
-from search_api.deps import RuntimeDep, SettingsDep, require_catalog_store
+from search_api.deps import RuntimeDep, SettingsDep, StoreName, require_catalog_store
 from search_api.errors import ApiError
 
 router = APIRouter(prefix="/v1/stores/{store}/products/{product_id}/images", tags=["products"])
@@ -104,7 +104,7 @@ def _locate(runtime, settings, store: str, product_id: str, n: int):
 
 @router.get("/{n}", response_model=None, responses={200: {"content": {"image/*": {}}}, 302: {}, 404: {}})
 async def product_image(request: Request, runtime: RuntimeDep, settings: SettingsDep,
-                        store: str = Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$"),
+                        store: str = StoreName,
                         product_id: str = Path(min_length=1, max_length=255),
                         n: int = Path(ge=0, lt=MAX_IMAGES),
                         v: str | None = Query(default=None, max_length=64)) -> Response:

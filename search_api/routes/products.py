@@ -8,13 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from extractor.models import CategoryGuess
 from indexer.models import Product, Variant
-from search_api.deps import RuntimeDep, require_catalog_store
+from search_api.deps import RuntimeDep, StoreName, require_catalog_store
 from search_api.errors import ApiError
 from search_api.routes.photos import uploads_dir
 
 router = APIRouter(prefix="/v1/stores/{store}/products", tags=["products"])
 
-StoreName = Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 class ProductUpsert(BaseModel):

@@ -13,19 +13,18 @@ import threading
 from dataclasses import replace
 from typing import Literal
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from indexer import review
 from indexer.review import CannotApply, Filters, Proposal
 from indexer.store.reviews import ReviewDecision
-from search_api.deps import RuntimeDep, require_catalog_store
+from search_api.deps import RuntimeDep, StoreName, require_catalog_store
 from search_api.errors import ApiError
 from search_api.routes.products import ProductUpsert, upsert_product
 
 router = APIRouter(prefix="/v1/stores/{store}/review", tags=["review"])
 
-StoreName = Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
 BATCH = 500
 
 
