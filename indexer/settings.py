@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     # On the shopper's real-time path: one attempt, then the rules answer.
     query_parser_timeout_s: float = Field(default=1.5, gt=0, le=30, validation_alias="QUERY_PARSER_TIMEOUT")
     catalog_admin_key: str | None = Field(default=None, validation_alias="CATALOG_ADMIN_KEY")
+    # Rate limits (search_api.ratelimit), "N/s", "N/min" or "N/h": a key without a rate of its own, and
+    # keyless search per client address; suggest calls running at once in one server process.
+    rate_limit_default: str = Field(default="100/s", validation_alias="RATE_LIMIT_DEFAULT")
+    rate_limit_public: str = Field(default="50/s", validation_alias="RATE_LIMIT_PUBLIC")
+    suggest_concurrency: int = Field(default=4, ge=1, le=256, validation_alias="SUGGEST_CONCURRENCY")
     # Queued pipeline (issue 6). A message a dead worker held is redelivered after the visibility timeout;
     # a running job with no progress for `job_stale_after_s` is resumed by any worker's periodic check.
     celery_visibility_timeout_s: int = Field(default=600, validation_alias="CELERY_VISIBILITY_TIMEOUT")
@@ -45,6 +50,14 @@ class Settings(BaseSettings):
     image_fetch_read_timeout_s: float = Field(default=15.0, gt=0, le=300, validation_alias="IMAGE_FETCH_READ_TIMEOUT")
     image_fetch_concurrency: int = Field(default=16, ge=1, le=256, validation_alias="IMAGE_FETCH_CONCURRENCY")
     image_fetch_per_host: int = Field(default=6, ge=1, le=64, validation_alias="IMAGE_FETCH_PER_HOST")
+
+    @field_validator("rate_limit_default", "rate_limit_public")
+    @classmethod
+    def _rate_parses(cls, value: str) -> str:
+        from search_api.rates import parse_rate
+
+        parse_rate(value)  # a bad rate fails when the settings are read, not at the first request
+        return value
 
     @field_validator("image_fetch_allowlist")
     @classmethod

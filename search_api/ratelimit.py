@@ -1,0 +1,198 @@
+"""Rate limits: a token bucket per API key, and per client address for public (keyless) search.
+
+A rate reads as a merchant gives it, "N/s", "N/min" or "N/h": a bucket of N tokens that refills at N per
+period, so a client may send N requests at once and then N per period. A request takes one token; with none
+left it gets 429 `rate_limited` and a `Retry-After` (whole seconds until a token is back).
+
+The buckets live in Redis when one is configured (one Lua script reads, refills and takes atomically, on
+Redis's clock, so every API process shares them; each bucket key expires once it would be full again), else
+in this process (a bounded LRU: a forgotten bucket starts full, which only ever errs towards letting a
+request through). When Redis fails, the process's own buckets take over for the moment (logged): a Redis
+outage must not make every request a 429 or a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from prometheus_client import Counter
+
+from search_api.errors import ApiError
+from search_api.rates import Rate, parse_rate
+
+__all__ = ["Rate", "parse_rate", "charge", "RateLimiter", "MemoryBuckets", "RedisBuckets", "take"]
+
+log = logging.getLogger(__name__)
+
+MAX_BUCKETS = 100_000  # in-process buckets kept (least recently used forgotten first)
+REDIS_PREFIX = "catalog:ratelimit:"
+REDIS_TIMEOUT_S = 0.25  # a limiter slower than this costs more than it protects
+WARN_EVERY_S = 60.0
+RETRY_REDIS_AFTER_S = 5.0  # after a failure, requests skip Redis this long instead of each paying a timeout
+
+RATE_LIMITED = Counter("catalog_rate_limited_total", "Requests refused by the rate limiter", ["kind"])
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    tokens: float  # left in the bucket after this request
+    retry_after_s: float  # 0 when allowed
+
+    @property
+    def retry_after_header(self) -> str:
+        return str(max(1, math.ceil(self.retry_after_s)))
+
+
+def take(tokens: float, stamp: float, rate: Rate, now: float, cost: float = 1.0) -> tuple[float, Decision]:
+    """One request against a bucket holding `tokens` at time `stamp`; returns the bucket's new token count
+    (at `now`) and the decision. The same arithmetic as the Lua script below."""
+    tokens = min(float(rate.tokens), tokens + max(0.0, now - stamp) * rate.per_s)
+    if tokens >= cost:
+        return tokens - cost, Decision(True, tokens - cost, 0.0)
+    return tokens, Decision(False, tokens, (cost - tokens) / rate.per_s)
+
+
+class MemoryBuckets:
+    """The buckets of one process, at most `max_buckets` of them."""
+
+    def __init__(self, max_buckets: int = MAX_BUCKETS, clock=time.monotonic) -> None:
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._max = max_buckets
+        self._clock = clock
+        self._lock = threading.Lock()  # charge runs on the event loop, but tests and tools call from threads
+
+    def take(self, bucket: str, rate: Rate, cost: float = 1.0) -> Decision:
+        now = self._clock()
+        with self._lock:
+            tokens, stamp = self._buckets.pop(bucket, (float(rate.tokens), now))
+            tokens, decision = take(tokens, stamp, rate, now, cost)
+            self._buckets[bucket] = (tokens, now)
+            while len(self._buckets) > self._max:
+                self._buckets.popitem(last=False)
+        return decision
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+# KEYS[1]: the bucket; ARGV: size, tokens per second, cost. Numbers come back as strings: Redis would
+# truncate a Lua float to an integer.
+TAKE_SCRIPT = """
+local size = tonumber(ARGV[1])
+local per_s = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens = tonumber(state[1]) or size
+local stamp = tonumber(state[2]) or now
+tokens = math.min(size, tokens + math.max(0, now - stamp) * per_s)
+local allowed = 0
+local retry = 0
+if tokens >= cost then
+  tokens = tokens - cost
+  allowed = 1
+else
+  retry = (cost - tokens) / per_s
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((size - tokens) / per_s * 1000) + 1000)
+return {allowed, tostring(tokens), tostring(retry)}
+"""
+
+
+class RedisBuckets:
+    """Buckets shared by every process on one Redis; a failure falls back to `fallback` (and is logged)."""
+
+    def __init__(self, url: str, fallback: MemoryBuckets | None = None, prefix: str = REDIS_PREFIX) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.fallback = fallback or MemoryBuckets()
+        self._clients: dict[int, tuple[object, object]] = {}  # per event loop: an asyncio client is bound to one
+        self._warned_at = -math.inf
+        self._down_until = -math.inf
+
+    def _script(self):
+        loop = asyncio.get_running_loop()
+        held = self._clients.get(id(loop))
+        if held is None or held[0] is not loop:
+            import redis.asyncio as aioredis
+
+            client = aioredis.Redis.from_url(self.url, socket_timeout=REDIS_TIMEOUT_S,
+                                             socket_connect_timeout=REDIS_TIMEOUT_S)
+            held = self._clients[id(loop)] = (loop, client.register_script(TAKE_SCRIPT))
+        return held[1]
+
+    async def take(self, bucket: str, rate: Rate, cost: float = 1.0) -> Decision:
+        import redis
+
+        if time.monotonic() < self._down_until:
+            return self.fallback.take(bucket, rate, cost)
+        try:
+            allowed, tokens, retry = await self._script()(keys=[self.prefix + bucket],
+                                                          args=[rate.tokens, repr(rate.per_s), repr(cost)])
+        except (redis.RedisError, OSError) as exc:  # a timeout is an OSError
+            now = time.monotonic()
+            self._down_until = now + RETRY_REDIS_AFTER_S
+            if now - self._warned_at > WARN_EVERY_S:
+                self._warned_at = now
+                log.warning("rate limiter: Redis unavailable (%s); limiting in this process meanwhile", exc)
+            return self.fallback.take(bucket, rate, cost)
+        return Decision(bool(int(allowed)), float(tokens), float(retry))
+
+
+class RateLimiter:
+    """Which bucket and rate a principal is charged against, and the 429 when it is empty."""
+
+    def __init__(self, default_rate: Rate, public_rate: Rate, redis_url: str | None = None) -> None:
+        self.default_rate = default_rate
+        self.public_rate = public_rate
+        self.memory = MemoryBuckets()
+        self.redis = RedisBuckets(redis_url, fallback=self.memory) if redis_url else None
+
+    @classmethod
+    def from_settings(cls, settings) -> RateLimiter:
+        return cls(parse_rate(settings.rate_limit_default), parse_rate(settings.rate_limit_public),
+                   settings.session_redis_url)
+
+    def bucket_and_rate(self, principal) -> tuple[str, Rate, str]:
+        if principal.key_id is None:  # public search: the caller's address is all we know of them
+            return f"client:{principal.client}", self.public_rate, "client"
+        rate = parse_rate(principal.rate) if principal.rate else self.default_rate
+        return f"key:{principal.key_id}", rate, "key"
+
+    async def check(self, principal, cost: float = 1.0) -> Decision:
+        bucket, rate, _ = self.bucket_and_rate(principal)
+        if self.redis is not None:
+            return await self.redis.take(bucket, rate, cost)
+        return self.memory.take(bucket, rate, cost)
+
+    async def charge(self, principal, cost: float = 1.0) -> None:
+        decision = await self.check(principal, cost)
+        if not decision.allowed:
+            bucket, rate, kind = self.bucket_and_rate(principal)
+            RATE_LIMITED.labels(kind).inc()
+            whose = "this key" if kind == "key" else "this address (public search)"
+            raise ApiError(429, "rate_limited", f"rate limit of {rate} for {whose} exceeded; retry after "
+                                                f"{decision.retry_after_header} s",
+                           headers={"Retry-After": decision.retry_after_header})
+
+
+def limiter_for(app) -> RateLimiter:
+    """The app's limiter, made on first use from the runtime's settings (each app has its own buckets)."""
+    limiter = getattr(app.state, "rate_limiter", None)
+    if limiter is None:
+        limiter = app.state.rate_limiter = RateLimiter.from_settings(app.state.runtime.settings)
+    return limiter
+
+
+async def charge(request, principal) -> None:
+    """Take one token from the principal's bucket, or raise ApiError 429 with a Retry-After header."""
+    await limiter_for(request.app).charge(principal)
