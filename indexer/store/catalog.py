@@ -7,13 +7,14 @@ from indexer.store.engine import make_engine, migrate
 from indexer.store.extractions import ExtractionsMixin
 from indexer.store.feedback import FeedbackMixin
 from indexer.store.jobs import JobsMixin
+from indexer.store.keys import KeysMixin
 from indexer.store.outbox import OutboxMixin
 from indexer.store.products import ProductsMixin
 from indexer.store.reviews import ReviewsMixin
 
 
 class CatalogStore(ProductsMixin, ExtractionsMixin, EmbeddingsMixin, OutboxMixin, JobsMixin, FeedbackMixin,
-                   ReviewsMixin):
+                   ReviewsMixin, KeysMixin):
     """Plain methods over SQLAlchemy Core; SQLite file by default, PostgreSQL via its URL.
 
     Every product or extraction change and its outbox row commit in one transaction."""

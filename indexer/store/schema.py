@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -33,6 +35,7 @@ stores = Table(
     "stores", metadata,
     Column("name", String(64), primary_key=True),
     Column("created_at", DateTime(), nullable=False),
+    Column("public_search", Boolean(), nullable=False, server_default=false()),  # search without a key
 )
 
 products = Table(
@@ -184,3 +187,19 @@ review_decisions = Table(
     Column("decided_at", DateTime(), nullable=False),
     UniqueConstraint("store", "product_id", "attribute", "value", "content_hash", name="uq_review_decisions_key"),
 )
+
+# Store API keys: only a SHA-256 of each key is kept; `id` is the key's visible, non-secret part.
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("store", String(64), nullable=False),  # a store name, or "*" for a platform key
+    Column("scopes", String(128), nullable=False),  # comma-separated
+    Column("name", String(255), nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("rate", String(32), nullable=True),  # e.g. "20/s", as given
+    Column("created_at", DateTime(), nullable=False),
+    Column("last_used_at", DateTime(), nullable=True),
+    Column("expires_at", DateTime(), nullable=True),
+    Column("revoked_at", DateTime(), nullable=True),
+)
+Index("ix_api_keys_store", api_keys.c.store)
