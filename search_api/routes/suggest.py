@@ -10,6 +10,7 @@ from extractor.models import CategoryGuess, ProductInput
 from indexer.runtime import extractor_for_store
 from search_api.deps import RuntimeDep, require_catalog_store
 from search_api.errors import ApiError
+from search_api.limits import SuggestSlot
 
 router = APIRouter(prefix="/v1/stores/{store}/suggest", tags=["suggest"])
 
@@ -108,7 +109,7 @@ def _fetch_images(settings, urls: list[str]) -> list[bytes]:
 
 
 @router.post("", response_model=SuggestResponse)
-def suggest(runtime: RuntimeDep, store: str = Path(max_length=64),
+def suggest(_slot: SuggestSlot, runtime: RuntimeDep, store: str = Path(max_length=64),
             images: list[UploadFile] = File(default=[]),
             image_urls: list[str] = Form(default=[]),
             title: str = Form(default="", max_length=1000),
