@@ -135,7 +135,8 @@ def eval_relevance(store: str = typer.Option(..., "--store", "-s"),
                    queries: Path = typer.Option(..., "--queries", "-q"),
                    as_json: bool = typer.Option(False, "--json"),
                    per_query: bool = typer.Option(False, help="include nDCG@10 per query")) -> None:
-    """nDCG@10, recall@50 and MRR for lexical-only, vector-only and hybrid."""
+    """nDCG@10, recall@50 and MRR for plain BM25, lexical-only, vector-only and hybrid; nDCG@10 per query class
+    and per split (development / held-out)."""
     from search_api.evaluate import evaluate_relevance, format_table
     from search_api.runtime import open_search
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from indexer.engines.lexical.base import PLAIN
 from indexer.engines.types import MAX_WINDOW, Sort
 from indexer.filters import Eq, Not, Range, and_all
 from search_api.documents import DocumentCache
@@ -134,10 +136,21 @@ class SearchService:
             sort=f"{sort.field}:{'desc' if sort.descending else 'asc'}" if sort else None,
             timings_ms=timings)
 
-    def rank(self, store: str, q: str, mode: str = "hybrid") -> list[str]:
-        """Ranked product ids for one query with parsed filters and no session (evaluation)."""
+    def rank(self, store: str, q: str, mode: str = "hybrid", previous: Sequence[str] = ()) -> list[str]:
+        """Ranked product ids for one query (evaluation). `previous` are the conversation's earlier turns,
+        read as a session reads them (nothing is stored). Mode "bm25" is the plain baseline: the raw text
+        of every turn, no parsing, filters or relaxation."""
         self.ensure_store(store)
-        ranked, _, _ = self._retrieve_relaxing(store, self._read(store, q), mode, {}, want=self.config.candidates)
+        if mode == "bm25":
+            found = self.lexical.search(store, cut_query(" ".join([*previous, q])), None,
+                                        limit=self.config.candidates, match=PLAIN)
+            return [h.product_id for h in found.hits]
+        state: SessionState | None = None
+        for turn in [*previous, q]:
+            query = self._read(store, turn, state)
+            ranked, kept, _ = self._retrieve_relaxing(store, query, mode, {}, want=self.config.candidates)
+            state = SessionState(store=store, filters=kept, text=query.text, sort=query.sort,
+                                 turns=(state.turns + 1) if state else 1)
         return ranked.ids
 
     def _read(self, store: str, raw_q: str, state: SessionState | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from indexer.documents import IndexDocument
@@ -18,6 +19,24 @@ ANALYZER = "catalog_en"
 # Tie-breaker of the per-word dis_max over the text fields: the best field counts fully, the others a little
 # (Elasticsearch's multi_match best_fields with tie_breaker; tantivy's disjunction_max_query).
 TIE_BREAKER = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class TextMatch:
+    """Which text fields a query's words match, with what boost and tie-breaker: every adapter builds its
+    text query from this one description, so a mode means the same thing on every engine."""
+
+    boosts: Mapping[str, float]
+    tie_breaker: float
+
+
+# The system's ranking (issue 4's boosts).
+BOOSTED = TextMatch(boosts=FIELD_BOOSTS, tie_breaker=TIE_BREAKER)
+# Plain BM25, the baseline of issue 17: what a search engine gives out of the box, an Elasticsearch
+# multi_match (best_fields, no tie-breaker) over the product's title, description, attributes and category
+# name, every field weighed alike. Same analyzer as BOOSTED: the baseline is not handicapped by stemming.
+PLAIN = TextMatch(boosts={"title": 1.0, "description": 1.0, "attributes_text": 1.0, "category_name": 1.0},
+                  tie_breaker=0.0)
 # Logical keyword key (engines/keywords.py) -> keyword field, the same names in tantivy and Elasticsearch.
 # vendor/tags/product_type are also analyzed text fields for BM25, so their exact-value twins carry a suffix.
 KEYWORD_FIELDS = {"store": "store", "product_id": "product_id", "vendor": "vendor_kw",
@@ -52,8 +71,8 @@ class LexicalEngine(Protocol):
         """Make every write so far durable and visible to searches."""
 
     def search(self, store: str, text: str, filter: Filter | None = None, *, limit: int = 10,
-               offset: int = 0, sort: Sort | None = None) -> Hits:
-        """BM25 over the boosted text fields under the filter; empty text matches every document.
+               offset: int = 0, sort: Sort | None = None, match: TextMatch = BOOSTED) -> Hits:
+        """BM25 over the text fields of `match` under the filter; empty text matches every document.
         The text is plain words: query syntax characters are never interpreted."""
 
     def facets(self, store: str, text: str, filter: Filter | None, field: str, *,

@@ -14,7 +14,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from indexer.documents import IndexDocument, point_id
 from indexer.engines.keywords import keyword_values
-from indexer.engines.lexical.base import KEYWORD_FIELDS, facet_counts, text_values
+from indexer.engines.lexical.base import BOOSTED, KEYWORD_FIELDS, TextMatch, facet_counts, text_values
 from indexer.engines.lexical.es_filters import (
     facet_agg,
     index_mapping,
@@ -111,10 +111,10 @@ class ElasticsearchLexicalEngine:
     # --- reads ---------------------------------------------------------------------------------
 
     def search(self, store: str, text: str, filter: Filter | None = None, *, limit: int = 10,
-               offset: int = 0, sort: Sort | None = None) -> Hits:
+               offset: int = 0, sort: Sort | None = None, match: TextMatch = BOOSTED) -> Hits:
         # Counting stops past the deepest page the API serves: beyond it an exact count costs a full pass
         # and changes nothing a shopper can reach; the total then says it is a lower bound.
-        body: dict[str, Any] = {"query": search_query(store, text, filter), "from_": offset,
+        body: dict[str, Any] = {"query": search_query(store, text, filter, match), "from_": offset,
                                 "size": max(limit, 0), "track_total_hits": MAX_WINDOW, "source": ["product_id"],
                                 "sort": sort_clause(sort)}
         res = self._call("search", self._es.search, index=self.index, **body)

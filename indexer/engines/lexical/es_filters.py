@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from indexer.engines.keywords import facet_key, term
-from indexer.engines.lexical.base import ANALYZER, FIELD_BOOSTS, KEYWORD_FIELDS, TIE_BREAKER
+from indexer.engines.lexical.base import ANALYZER, BOOSTED, FIELD_BOOSTS, KEYWORD_FIELDS, TextMatch
 from indexer.engines.types import MAX_WINDOW, Sort
 from indexer.filters import And, Eq, Filter, FilterError, In, Not, Or, Range, check_field
 
@@ -91,8 +91,8 @@ def scoped_filter(store: str, node: Filter | None) -> list[Query]:
 
 # --- text, sort, aggregations --------------------------------------------------------------------
 
-def text_query(text: str) -> Query | None:
-    """multi_match over the boosted text fields, or None for blank text (browse).
+def text_query(text: str, match: TextMatch = BOOSTED) -> Query | None:
+    """multi_match over the text fields of `match`, or None for blank text (browse).
 
     `multi_match` takes the text as plain words through the analyzer: quotes, colons, `*`, AND are not
     syntax there (only query_string/simple_query_string interpret them).
@@ -100,13 +100,13 @@ def text_query(text: str) -> Query | None:
     if not text.strip():
         return None
     return {"multi_match": {"query": text, "type": "best_fields", "operator": "or",
-                            "tie_breaker": TIE_BREAKER,
-                            "fields": [f"{name}^{boost:g}" for name, boost in FIELD_BOOSTS.items()]}}
+                            "tie_breaker": match.tie_breaker,
+                            "fields": [f"{name}^{boost:g}" for name, boost in match.boosts.items()]}}
 
 
-def search_query(store: str, text: str, node: Filter | None) -> Query:
+def search_query(store: str, text: str, node: Filter | None, match: TextMatch = BOOSTED) -> Query:
     query: Query = {"bool": {"filter": scoped_filter(store, node)}}
-    text_q = text_query(text)
+    text_q = text_query(text, match)
     if text_q is not None:
         query["bool"]["must"] = [text_q]
     return query

@@ -15,9 +15,10 @@ from indexer.documents import IndexDocument, point_id
 from indexer.engines.keywords import facet_key, keyword_values
 from indexer.engines.lexical.base import (
     ANALYZER,
+    BOOSTED,
     FIELD_BOOSTS,
     KEYWORD_FIELDS,
-    TIE_BREAKER,
+    TextMatch,
     facet_counts,
     text_values,
 )
@@ -157,30 +158,30 @@ class TantivyLexicalEngine:
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def _text_query(self, text: str) -> tantivy.Query | None:
+    def _text_query(self, text: str, match: TextMatch = BOOSTED) -> tantivy.Query | None:
         words = tokenize(self._analyzer, text)
         if not words:
             return None
         per_word = []
         for word in words:
             fields = [tantivy.Query.boost_query(tantivy.Query.term_query(self._schema, f, word), boost)
-                      for f, boost in FIELD_BOOSTS.items()]
+                      for f, boost in match.boosts.items()]
             per_word.append((tantivy.Occur.Should,
-                             tantivy.Query.disjunction_max_query(fields, tie_breaker=TIE_BREAKER)))
+                             tantivy.Query.disjunction_max_query(fields, tie_breaker=match.tie_breaker)))
         # Any word may match (OR, like multi_match's default); BM25 ranks documents matching more
         # words, and rarer ones, first.
         return tantivy.Query.boolean_query(per_word)
 
-    def _query(self, store: str, text: str, filter: Filter | None) -> tantivy.Query:
+    def _query(self, store: str, text: str, filter: Filter | None, match: TextMatch = BOOSTED) -> tantivy.Query:
         scope = tantivy.Query.const_score_query(scoped_filter(store, filter, self._schema), 0.0)
-        text_query = self._text_query(text)
+        text_query = self._text_query(text, match)
         if text_query is None:
             return scope  # empty text (or only stopwords/punctuation): browse the store under the filter
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, scope)])
 
     def search(self, store: str, text: str, filter: Filter | None = None, *, limit: int = 10,
-               offset: int = 0, sort: Sort | None = None) -> Hits:
-        query = self._query(store, text, filter)
+               offset: int = 0, sort: Sort | None = None, match: TextMatch = BOOSTED) -> Hits:
+        query = self._query(store, text, filter, match)
         searcher = self._searcher
         if sort is None and self._text_query(text) is None:
             # A browse scores every document alike: order by product id in the engine, so a deep page

@@ -101,6 +101,17 @@ def test_text_query_is_multi_match_with_boosts() -> None:
     assert search_query("s", "hat", None)["bool"]["must"] == [q and text_query("hat")]
 
 
+def test_plain_text_query_is_an_unboosted_multi_match() -> None:
+    from indexer.engines.lexical.base import PLAIN
+
+    q = text_query("rain jacket", PLAIN)
+    assert q is not None
+    assert sorted(q["multi_match"]["fields"]) == ["attributes_text^1", "category_name^1", "description^1",
+                                                  "title^1"]
+    assert q["multi_match"]["tie_breaker"] == 0.0 and q["multi_match"]["type"] == "best_fields"
+    assert search_query("s", "rain", None, PLAIN)["bool"]["must"] == [text_query("rain", PLAIN)]
+
+
 def test_sort_puts_missing_last() -> None:
     # relevance, then product id: equal scores never come in shard order
     assert sort_clause(None) == [{"_score": {"order": "desc"}}, {"product_id": {"order": "asc"}}]

@@ -53,3 +53,17 @@ def test_uncommitted_writes_are_invisible(tmp_path: Path) -> None:
     assert engine.count("s") == 1
     assert engine.search("s", "", limit=0).total == 1 and engine.search("s", "", limit=0).hits == []
     engine.close()
+
+
+def test_plain_match_reads_only_title_description_attributes_and_category(tmp_path: Path) -> None:
+    # PLAIN is the baseline's multi_match: vendor and tags are not among its fields; BOOSTED reads them.
+    from indexer.engines.lexical.base import BOOSTED, PLAIN
+
+    engine = TantivyLexicalEngine(tmp_path)
+    engine.upsert([IndexDocument(store="s", product_id="v", title="Jacket", vendor="Acme", tags=["sale"]),
+                   IndexDocument(store="s", product_id="d", title="Shell", description="an acme of jackets")])
+    engine.commit()
+    assert [h.product_id for h in engine.search("s", "acme", match=PLAIN).hits] == ["d"]
+    assert {h.product_id for h in engine.search("s", "acme", match=BOOSTED).hits} == {"v", "d"}
+    assert engine.search("s", "sale", match=PLAIN).hits == []
+    engine.close()
