@@ -20,14 +20,12 @@ from indexer.models import STORE_RE
 SCOPES = ("search", "suggest", "write", "admin")  # admin implies the others for its store
 PLATFORM = "*"  # the store of a platform-wide key
 KEY_RE = re.compile(r"^ck_([0-9a-f]{12})_([0-9a-f]{48})$")
-# A per-key rate limit as given ("20/s", "600/m", "10000/h"); search_api.ratelimit reads it.
-RATE_RE = re.compile(r"^[1-9][0-9]{0,5}/[smh]$")
 DURATION_RE = re.compile(r"^([1-9][0-9]{0,4})([smhd])$")
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 class InvalidKeyRequest(ValueError):
-    """A key request that cannot be honoured (bad store, scope, rate or expiry)."""
+    """A key request that cannot be honoured (bad store, scope or expiry)."""
 
 
 @dataclass(frozen=True)
@@ -87,12 +85,6 @@ def checked_scopes(scopes: list[str] | tuple[str, ...]) -> frozenset[str]:
         raise InvalidKeyRequest(f"scopes must be one or more of {', '.join(SCOPES)}" +
                         (f" (not {', '.join(unknown)})" if unknown else ""))
     return frozenset(scopes)
-
-
-def checked_rate(rate: str | None) -> str | None:
-    if rate is not None and not RATE_RE.match(rate):
-        raise InvalidKeyRequest(f"invalid rate {rate!r}: requests a second, minute or hour, as 20/s or 600/m")
-    return rate
 
 
 def parse_duration(text: str) -> timedelta:

@@ -10,7 +10,7 @@ from prometheus_client import Histogram
 
 from search_api.errors import install_error_handlers
 from search_api.limits import BodyLimit
-from search_api.routes import feedback, health, jobs, photos, products, reindex, search, suggest, taxonomy
+from search_api.routes import feedback, health, jobs, keys, photos, products, reindex, search, suggest, taxonomy
 from search_api.routes import review as review_queue
 from search_api.warmup import WarmUp
 
@@ -49,7 +49,7 @@ def create_app(runtime=None) -> FastAPI:
     app = FastAPI(title="Catalog intelligence", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodyLimit)  # every body capped (413 request_too_large); photo routes allow more
     install_error_handlers(app)
-    for module in (search, suggest, products, photos, feedback, taxonomy, reindex, jobs, health):
+    for module in (search, suggest, products, photos, feedback, taxonomy, reindex, jobs, keys, health):
         app.include_router(module.router)
     from search_api.routes.pages import install as install_pages  # the web pages and /static
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from search_api.cli_keys import keys_app, stores_app
 from taxonomy.cli import app as taxonomy_app
 
 app = typer.Typer(help="Catalog intelligence: extract, index and search product catalogs.",
@@ -17,6 +18,8 @@ eval_app = typer.Typer(help="Measure relevance and extraction quality.", no_args
 app.add_typer(eval_app, name="eval")
 report_app = typer.Typer(help="Report on what merchants did with suggestions.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+app.add_typer(keys_app, name="keys")
+app.add_typer(stores_app, name="stores")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -116,15 +119,19 @@ def worker_cmd(queues: str = typer.Option("realtime,bulk", help="comma-separated
 
 @app.command("demo")
 def demo_cmd(port: int = 8000, serve: bool = typer.Option(True, help="serve after indexing")) -> None:
-    """Import the bundled fixture catalog as store `demo`, index it, serve on port 8000."""
+    """Import the bundled fixture catalog as store `demo`, index it, make its search public, print a merchant
+    key (and links that carry it), serve on port 8000."""
     from indexer.importers import fixture_path, import_path
     from indexer.runtime import index_store, open_catalog
+    from search_api.cli_keys import demo_key
 
     with open_catalog() as catalog:
         report = import_path(catalog, "demo", fixture_path())
     typer.echo(f"imported {report.imported} (updated {report.updated}, unchanged {report.unchanged})")
     summary = index_store("demo", show_progress=True)
     typer.echo(json.dumps(summary))
+    with open_catalog() as catalog:
+        typer.echo(demo_key(catalog, f"http://127.0.0.1:{port}"))
     if serve:
         typer.echo(f"serving on http://127.0.0.1:{port}/  (try /v1/stores/demo/search?q=black+hoodie+for+men)")
         serve_cmd(host="127.0.0.1", port=port)

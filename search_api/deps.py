@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Path, Request
 
 from indexer.models import STORE_RE
 from indexer.settings import Settings, get_settings
@@ -43,19 +42,7 @@ StoreDep = Annotated[str, Depends(get_store)]
 
 def require_catalog_store(runtime, store: str) -> None:
     """404 unless the catalog holds `store`. A plain call, not a dependency: handlers make it after the
-    checks their dependencies make (the admin key first)."""
+    checks their dependencies make (the key first: search_api.auth)."""
     if not runtime.catalog.store_exists(store):
         raise ApiError(404, "unknown_store", f"unknown store {store!r}")
 
-
-def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
-    if not settings.catalog_admin_key:
-        raise ApiError(403, "forbidden", "admin endpoints are disabled: set CATALOG_ADMIN_KEY")
-    if not authorization or not authorization.startswith("Bearer "):
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <CATALOG_ADMIN_KEY>")
-    # Constant-time comparison so the key cannot be guessed byte by byte from response times.
-    if not hmac.compare_digest(authorization[7:].encode(), settings.catalog_admin_key.encode()):
-        raise ApiError(403, "forbidden", "wrong admin key")
-
-
-AdminKeyDep = Annotated[None, Depends(require_admin)]

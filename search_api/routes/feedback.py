@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from indexer.feedback import FeedbackError, acceptance_report, checked_items
 from indexer.store.feedback import FeedbackItem
+from search_api.auth import require_suggest, require_write
 from search_api.deps import RuntimeDep, require_catalog_store
 from search_api.errors import ApiError
 
@@ -35,7 +36,7 @@ class FeedbackRecorded(BaseModel):
     recorded: int
 
 
-@router.post("", status_code=201, response_model=FeedbackRecorded)
+@router.post("", status_code=201, response_model=FeedbackRecorded, dependencies=[Depends(require_write)])
 def record_feedback(runtime: RuntimeDep, body: FeedbackCreate,
                     store: str = Path(max_length=64)) -> FeedbackRecorded:
     """Keep the decisions, all of them or (on any bad one: 422) none."""
@@ -54,7 +55,7 @@ def record_feedback(runtime: RuntimeDep, body: FeedbackCreate,
     return FeedbackRecorded(submission_id=submission, recorded=len(items))
 
 
-@router.get("/acceptance")
+@router.get("/acceptance", dependencies=[Depends(require_suggest)])
 def acceptance(runtime: RuntimeDep, store: str = Path(max_length=64),
                extractor_version: str | None = Query(default=None, max_length=64)) -> dict[str, Any]:
     """What `catalog report acceptance --json` prints: acceptance per attribute, the category apart."""

@@ -11,12 +11,13 @@ import hashlib
 import io
 from pathlib import Path as FsPath
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, Depends, File, UploadFile
 from PIL import Image
 from pydantic import BaseModel
 
 from extractor.images import MAX_BYTES, MAX_PIXELS, ImageError, decode_image
 from indexer.photos.cache import write_atomic
+from search_api.auth import require_suggest
 from search_api.deps import RuntimeDep, StoreName, require_catalog_store
 from search_api.errors import ApiError
 
@@ -70,7 +71,7 @@ def _keep(folder: FsPath, data: bytes, fmt: str) -> tuple[FsPath, bool]:
     return path, True
 
 
-@router.post("", status_code=201, response_model=PhotosPublic)
+@router.post("", status_code=201, response_model=PhotosPublic, dependencies=[Depends(require_suggest)])
 def upload_photos(runtime: RuntimeDep, store: str = StoreName,
                   images: list[UploadFile] = File(default=[])) -> PhotosPublic:
     """Keep the photos (multipart `images`, one or more) for the store's products; all are checked before

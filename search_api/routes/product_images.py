@@ -19,13 +19,14 @@ from pathlib import Path as FsPath
 from stat import S_ISREG
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from extractor.images import MAX_BYTES
 from indexer.importers.common import is_url
 from indexer.photos.cache import PhotoCache
+from search_api.auth import require_search
 from search_api.deps import RuntimeDep, SettingsDep, StoreName, require_catalog_store
 from search_api.errors import ApiError
 
@@ -102,7 +103,8 @@ def _locate(runtime, settings, store: str, product_id: str, n: int):
     return ref, path, found
 
 
-@router.get("/{n}", response_model=None, responses={200: {"content": {"image/*": {}}}, 302: {}, 404: {}})
+@router.get("/{n}", response_model=None, responses={200: {"content": {"image/*": {}}}, 302: {}, 404: {}},
+            dependencies=[Depends(require_search)])
 async def product_image(request: Request, runtime: RuntimeDep, settings: SettingsDep,
                         store: str = StoreName,
                         product_id: str = Path(min_length=1, max_length=255),

@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from pathlib import Path as FsPath
 
-from fastapi import APIRouter, BackgroundTasks, Path
+from fastapi import APIRouter, BackgroundTasks, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from extractor.models import CategoryGuess
 from indexer.models import Product, Variant
+from search_api.auth import require_write
 from search_api.deps import RuntimeDep, StoreName, require_catalog_store
 from search_api.errors import ApiError
 from search_api.routes.photos import uploads_dir
@@ -70,7 +71,7 @@ def foreign_image(images: list[str], *, own: list[str], uploads: FsPath) -> str 
     return None
 
 
-@router.put("/{product_id}", status_code=202, response_model=Accepted)
+@router.put("/{product_id}", status_code=202, response_model=Accepted, dependencies=[Depends(require_write)])
 def upsert_product(runtime: RuntimeDep, body: ProductUpsert, background: BackgroundTasks,
                    store: str = StoreName, product_id: str = Path(min_length=1, max_length=255)) -> Accepted:
     """Store the product (and its change-log row: the merchant data is searchable at once), then queue its
@@ -132,7 +133,7 @@ class ProductPublic(BaseModel):
     error: str | None = None  # the last extraction failure, when it keeps failing (a dead letter)
 
 
-@router.get("/{product_id}", response_model=ProductPublic)
+@router.get("/{product_id}", response_model=ProductPublic, dependencies=[Depends(require_write)])
 def read_product(runtime: RuntimeDep, store: str = StoreName,
                  product_id: str = Path(min_length=1, max_length=255)) -> ProductPublic:
     """The stored product, its latest extraction and whether the index has applied its latest change (the
@@ -163,7 +164,7 @@ def read_product(runtime: RuntimeDep, store: str = StoreName,
                                                  indexed=change_seq is not None and applied >= change_seq))
 
 
-@router.delete("/{product_id}", status_code=202, response_model=Accepted)
+@router.delete("/{product_id}", status_code=202, response_model=Accepted, dependencies=[Depends(require_write)])
 def delete_product(runtime: RuntimeDep, background: BackgroundTasks, store: str = StoreName,
                    product_id: str = Path(min_length=1, max_length=255)) -> Accepted:
     from indexer.tasks.products import delete_product as delete_task

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Path
+from fastapi import APIRouter, BackgroundTasks, Depends, Path
 from pydantic import BaseModel
 
-from search_api.deps import AdminKeyDep, RuntimeDep, require_catalog_store
+from search_api.auth import require_admin
+from search_api.deps import RuntimeDep, require_catalog_store
 
 router = APIRouter(prefix="/v1/stores/{store}/reindex", tags=["reindex"])
 
@@ -14,8 +15,8 @@ class ReindexAccepted(BaseModel):
     created: bool
 
 
-@router.post("", status_code=202, response_model=ReindexAccepted)
-def reindex_store(_: AdminKeyDep, runtime: RuntimeDep, background: BackgroundTasks,
+@router.post("", status_code=202, response_model=ReindexAccepted, dependencies=[Depends(require_admin)])
+def reindex_store(runtime: RuntimeDep, background: BackgroundTasks,
                   store: str = Path(max_length=64)) -> ReindexAccepted:
     """Queue a reindex of the store on `bulk`; while one is queued or running, that one is returned."""
     from indexer.reindex import start_reindex

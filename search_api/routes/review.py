@@ -13,12 +13,13 @@ import threading
 from dataclasses import replace
 from typing import Literal
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from indexer import review
 from indexer.review import CannotApply, Filters, Proposal
 from indexer.store.reviews import ReviewDecision
+from search_api.auth import require_write
 from search_api.deps import RuntimeDep, StoreName, require_catalog_store
 from search_api.errors import ApiError
 from search_api.routes.products import ProductUpsert, upsert_product
@@ -115,7 +116,7 @@ def _check_attribute(taxonomy, attribute: str | None) -> None:
                        "or 'category'") from exc
 
 
-@router.get("")
+@router.get("", dependencies=[Depends(require_write)])
 def list_proposals(runtime: RuntimeDep, request: Request, store: str = StoreName,
                    attribute: str | None = Query(default=None, min_length=1, max_length=255),
                    value: str | None = Query(default=None, min_length=1, max_length=255),
@@ -168,7 +169,7 @@ class DecisionRequest(BaseModel):
         return self
 
 
-@router.post("/decisions")
+@router.post("/decisions", dependencies=[Depends(require_write)])
 def decide(runtime: RuntimeDep, request: Request, body: DecisionRequest, background: BackgroundTasks,
            store: str = StoreName) -> dict:
     require_catalog_store(runtime, store)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
+from search_api.auth import require_search
 from search_api.deps import SearchDep, StoreDep
 from search_api.models import (
     DEFAULT_LIMIT,
@@ -20,7 +21,7 @@ from search_api.sessions import SESSION_ID_PATTERN
 router = APIRouter(prefix="/v1/stores/{store}/search", tags=["search"])
 
 
-@router.get("", response_model=SearchResponse)
+@router.get("", response_model=SearchResponse, dependencies=[Depends(require_search)])
 async def search_get(store: StoreDep, search: SearchDep, q: str = "",
                      limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
                      offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -30,7 +31,7 @@ async def search_get(store: StoreDep, search: SearchDep, q: str = "",
     return _with_image_urls(store, await run_in_threadpool(search.search, store, request))
 
 
-@router.post("", response_model=SearchResponse)
+@router.post("", response_model=SearchResponse, dependencies=[Depends(require_search)])
 async def search_post(store: StoreDep, search: SearchDep, body: SearchRequest) -> SearchResponse:
     return _with_image_urls(store, await run_in_threadpool(search.search, store, body))
 

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
 from pydantic import BaseModel
 
 from extractor.images import MAX_BYTES, ImageError, decode_image
 from extractor.models import CategoryGuess, ProductInput
 from indexer.runtime import extractor_for_store
+from search_api.auth import require_suggest
 from search_api.deps import RuntimeDep, require_catalog_store
 from search_api.errors import ApiError
 from search_api.limits import SuggestSlot
@@ -108,7 +109,7 @@ def _fetch_images(settings, urls: list[str]) -> list[bytes]:
     return images
 
 
-@router.post("", response_model=SuggestResponse)
+@router.post("", response_model=SuggestResponse, dependencies=[Depends(require_suggest)])
 def suggest(_slot: SuggestSlot, runtime: RuntimeDep, store: str = Path(max_length=64),
             images: list[UploadFile] = File(default=[]),
             image_urls: list[str] = Form(default=[]),

@@ -12,6 +12,7 @@ from indexer.models import Product
 from indexer.settings import Settings, get_settings
 from indexer.store import CatalogStore
 from search_api.app import create_app
+from tests.keys import authorize
 from search_api.routes.photos import uploads_dir
 from search_api.routes.products import foreign_image
 from tests.unit.search_api.routes.test_sell_routes import StubExtractor, png
@@ -28,7 +29,7 @@ def client(tmp_path):
     runtime = SimpleNamespace(settings=settings, catalog=catalog, extractor=StubExtractor())
     app = create_app(runtime=runtime)
     app.dependency_overrides[get_settings] = lambda: settings
-    with TestClient(app) as c:
+    with authorize(TestClient(app), catalog) as c:
         c.runtime, c.imported = runtime, str(imported)
         yield c
     catalog.close()

@@ -14,6 +14,7 @@ from indexer.photos.cache import PhotoCache
 from indexer.settings import Settings, get_settings
 from indexer.store import CatalogStore
 from search_api.app import create_app
+from tests.keys import authorize
 from search_api.routes.product_images import image_url, ref_version
 
 PHOTO = fixture_path() / "images" / "m" / "h" / "mh07-gray_main.jpg"
@@ -38,7 +39,7 @@ def client(tmp_path):
     app = create_app(runtime=SimpleNamespace(catalog=catalog, settings=settings))
     app.state.runtime = SimpleNamespace(catalog=catalog, settings=settings)
     app.dependency_overrides[get_settings] = lambda: settings
-    yield TestClient(app)  # no lifespan: the runtime is the stub above
+    yield authorize(TestClient(app), catalog)  # no lifespan: the runtime is the stub above
     catalog.close()
 
 

@@ -12,6 +12,7 @@ from indexer.models import Product
 from indexer.realtime import extract_batch
 from indexer.settings import Settings
 from search_api.app import create_app
+from tests.keys import authorize
 from taxonomy import Taxonomy
 
 TEES = "aa-1-13-8"
@@ -90,7 +91,7 @@ def client(served):
     catalog.upsert_products(PRODUCTS)
     extract_batch(catalog, served.extractor, "shop", [p.product_id for p in PRODUCTS])
     served.catch_up()
-    with TestClient(create_app(runtime=served)) as c:
+    with authorize(TestClient(create_app(runtime=served)), catalog) as c:
         c.runtime = served
         yield c
 

@@ -6,11 +6,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search_api.app import create_app
+from tests.keys import authorize
 
 
 @pytest.fixture(scope="module")
 def client(demo_runtime):
-    with TestClient(create_app(runtime=demo_runtime)) as c:
+    with authorize(TestClient(create_app(runtime=demo_runtime)), demo_runtime.catalog) as c:
         yield c
 
 

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search_api.app import create_app
+from tests.keys import authorize
 from search_api.models import MAX_LIMIT, MAX_OFFSET
 
 FIXTURE_PRODUCTS = 199
@@ -14,7 +15,7 @@ FIXTURE_PRODUCTS = 199
 
 @pytest.fixture(scope="module")
 def client(demo_runtime):
-    with TestClient(create_app(runtime=demo_runtime)) as c:
+    with authorize(TestClient(create_app(runtime=demo_runtime)), demo_runtime.catalog) as c:
         yield c
 
 

@@ -19,6 +19,7 @@ from indexer.settings import Settings, get_settings
 from indexer.store import CatalogStore
 from indexer.sync import SYNC_NAME
 from search_api.app import create_app
+from tests.keys import authorize
 from taxonomy import Taxonomy
 
 
@@ -51,7 +52,7 @@ def client(tmp_path):
     runtime = SimpleNamespace(settings=settings, catalog=catalog, extractor=StubExtractor())
     app = create_app(runtime=runtime)
     app.dependency_overrides[get_settings] = lambda: settings
-    with TestClient(app) as c:
+    with authorize(TestClient(app), catalog) as c:
         c.runtime = runtime
         yield c
     catalog.close()

@@ -16,6 +16,7 @@ from indexer.models import Product
 from indexer.settings import Settings, get_settings
 from indexer.store import CatalogStore
 from search_api.app import create_app
+from tests.keys import authorize
 from tests.photo_server import PhotoServer, send
 
 SHIRTS = fixture_path() / "images" / "m" / "s"
@@ -50,7 +51,7 @@ def make_client(tmp_path, extractor, allow: str):
     runtime = SimpleNamespace(settings=settings, catalog=catalog, extractor=extractor)
     app = create_app(runtime=runtime)
     app.dependency_overrides[get_settings] = lambda: settings
-    return TestClient(app), catalog
+    return authorize(TestClient(app), catalog), catalog
 
 
 @pytest.fixture
