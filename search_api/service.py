@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from indexer.engines.lexical.base import PLAIN
@@ -24,6 +24,7 @@ from search_api.models import (
 )
 from search_api.query.conversation import merge_turn
 from search_api.query.filters import exclude_field, to_filter
+from search_api.query.kind_groups import taxonomy_kind_groups, widen
 from search_api.query.models import AppliedFilter
 from search_api.query.paging import FusedPage, Retrieved, Retriever, fetch_fused
 from search_api.query.parse import cut_query
@@ -71,7 +72,7 @@ class _Query:
     """One request's reading of the query, with the store's vocabulary and category groups as of its start."""
 
     vocab: StoreVocabulary
-    groups: dict[str, frozenset[str]]
+    groups: tuple[Mapping[str, frozenset[str]], ...]  # the store's category groups, then the taxonomy's kinds
     filters: list[AppliedFilter]
     text: str  # the ranking text
     sort: Sort | None
@@ -90,6 +91,9 @@ class SearchService:
         self.config = config or SearchConfig()
         # The one place queries are read (search and rank): the rules unless QUERY_PARSER says otherwise.
         self.parser: QueryParser = parser or RulesQueryParser()
+        # Kinds the taxonomy groups (Hoodies with Sweatshirts): a store with no merchant categories has no
+        # groups of its own. Built here, once, not on a request.
+        self.kind_groups = taxonomy_kind_groups(taxonomy)
 
     # --- public -------------------------------------------------------------------------------
 
@@ -160,7 +164,7 @@ class SearchService:
         q = cut_query(raw_q)  # the one limit: spans from the parser index this same text
         # Once per request: every relaxation attempt filters and ranks with the same vocabulary and groups.
         vocab = self.documents.vocabulary(store)
-        groups = self.documents.category_groups(store)
+        groups = (self.documents.category_groups(store), self.kind_groups)
         parsed = self.parser.parse(store, q, vocab, self.taxonomy)
         if state is not None:
             filters, text, sort = merge_turn(state.filters, parsed, q, previous_text=state.text,
@@ -307,12 +311,14 @@ class SearchService:
                             matched_attributes=matched)
 
 
-def _widen_categories(filters: list[AppliedFilter], groups: dict[str, frozenset[str]]) -> list[AppliedFilter]:
-    """A positive category filter also admits the categories the merchant files with it."""
+def _widen_categories(filters: list[AppliedFilter],
+                      groups: tuple[Mapping[str, frozenset[str]], ...]) -> list[AppliedFilter]:
+    """A positive category filter also admits the categories the merchant files with it and the kinds the
+    taxonomy groups with it; ranking still puts the named kind first (`_with_category_words`)."""
     out = []
     for f in filters:
         if f.field == "category" and not f.negated:
-            wider = sorted(set(f.values).union(*(groups.get(v, ()) for v in f.values)))
+            wider = widen(list(f.values), *groups)
             if len(wider) > len(f.values):
                 f = f.model_copy(update={"values": wider, "op": "in"})
         out.append(f)
