@@ -101,16 +101,17 @@ def test_a_realtime_upsert_during_a_reindex_is_searchable_within_2_seconds(stack
     stack.worker()
     job_id = send_reindex(stack, "live")
     wait_for(lambda: job_of(stack, job_id).done >= 4, 120, "the reindex to be under way", interval=0.2)
-    wait_for(lambda: httpx.get(f"{url}/v1/stores/live/search", params={"q": "yoga"}).status_code == 200, 30,
-             "the store to be searchable")
+    key = {"Authorization": f"Bearer {stack.env['CATALOG_ADMIN_KEY']}"}
+    wait_for(lambda: httpx.get(f"{url}/v1/stores/live/search", params={"q": "yoga"}, headers=key).status_code == 200,
+             30, "the store to be searchable")
 
     started = time.monotonic()
-    response = httpx.put(f"{url}/v1/stores/live/products/zx-new", json={"title": "Zanzibar quokka raincoat",
-                                                                         "price": 42})
+    response = httpx.put(f"{url}/v1/stores/live/products/zx-new", headers=key,
+                         json={"title": "Zanzibar quokka raincoat", "price": 42})
     assert response.status_code == 202 and response.json()["task_id"]
 
     def found() -> bool:
-        body = httpx.get(f"{url}/v1/stores/live/search", params={"q": "zanzibar quokka"}).json()
+        body = httpx.get(f"{url}/v1/stores/live/search", params={"q": "zanzibar quokka"}, headers=key).json()
         return any(r["product_id"] == "zx-new" for r in body["results"])
 
     wait_for(found, 5, "the new product in search results", interval=0.05)

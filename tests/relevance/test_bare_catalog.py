@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search_api.evaluate import ndcg_at_k
+from tests.keys import authorize
 from tests.relevance.bare_catalog import colour_kind_queries, fixture_truth, write_bare_csv
 
 STORE = "bare"
@@ -44,7 +45,7 @@ def bare(tmp_path_factory):
     assert summary["indexed"] == len(truth), summary
     runtime = build_runtime(settings)
     try:
-        with TestClient(create_app(runtime=runtime)) as client:
+        with authorize(TestClient(create_app(runtime=runtime)), runtime.catalog) as client:
             yield client, colour_kind_queries(truth)
     finally:
         runtime.close()

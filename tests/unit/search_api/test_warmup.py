@@ -15,6 +15,7 @@ from indexer.settings import Settings, get_settings
 from indexer.store import CatalogStore
 from search_api.app import create_app
 from search_api.warmup import Step, WarmUp
+from tests.keys import authorize
 
 
 def wait_for(predicate, timeout: float = 10.0) -> None:
@@ -136,7 +137,7 @@ def test_the_real_warm_up_loads_and_runs_every_model(tmp_path):
         assert runtime.sync.pending() == 0 and "demo" in runtime.engines.lexical.stores()
         assert imagenet._model is not None and safety._model is not None and category_mod._indexes
         assert runtime.search.rank("demo", "yoga", mode="hybrid")
-        with TestClient(create_app(runtime=runtime)) as client:
+        with authorize(TestClient(create_app(runtime=runtime)), runtime.catalog) as client:
             before = set(sys.modules)
             response = client.post("/v1/stores/demo/suggest", data={"title": "Hero Hoodie"},
                                    files=[("images", ("p.jpg", sample_photo(), "image/jpeg"))])
