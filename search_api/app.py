@@ -10,6 +10,7 @@ from prometheus_client import Histogram
 
 from search_api.errors import install_error_handlers
 from search_api.limits import BodyLimit
+from search_api.openapi import document_errors
 from search_api.routes import feedback, health, jobs, keys, photos, products, reindex, search, suggest, taxonomy
 from search_api.routes import review as review_queue
 from search_api.warmup import WarmUp
@@ -58,6 +59,7 @@ def create_app(runtime=None) -> FastAPI:
 
     app.include_router(product_images)
     app.include_router(review_queue.router)
+    document_errors(app)  # every operation's error responses in the one error body
 
     @app.middleware("http")
     async def _timing(request: Request, call_next):

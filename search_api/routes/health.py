@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
 from search_api.deps import SettingsDep
@@ -35,7 +35,7 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "Not ready yet: the same body says what is not"}})
 def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
     """Ready when the start-up warm-up is done (models loaded and run once: `loading` names what is not),
     the store and both engines answer, and the broker too when one is configured (without
@@ -63,7 +63,7 @@ def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)  # the Prometheus text format
 def metrics(settings: SettingsDep) -> Response:
     import indexer.tasks.metrics  # noqa: F401 - task and extraction metrics live in the same registry
 

@@ -370,3 +370,21 @@ def test_catalog_keys_create_list_and_revoke(tmp_path):
     revoked = catalog("keys", "revoke", new[3:15])
     assert revoked.returncode == 0 and "revoked" in revoked.stdout
     assert catalog("keys", "revoke", "000000000000").returncode != 0
+
+
+def test_catalog_demo_makes_demo_public_and_prints_a_fresh_merchant_key_in_its_links(tmp_path):
+    from indexer.store import CatalogStore
+    from search_api.cli_keys import demo_key
+
+    with CatalogStore.open(f"sqlite:///{tmp_path / 'catalog.db'}") as catalog:
+        catalog.upsert_products([Product(store="demo", product_id="p", title="Tee")])
+        first = demo_key(catalog, "http://127.0.0.1:8000")
+        printed = demo_key(catalog, "http://127.0.0.1:8000")  # a second `make demo`
+        assert catalog.public_search("demo")
+        key = printed.splitlines()[-1].rsplit(" ", 1)[1]
+        assert f"http://127.0.0.1:8000/sell?store=demo#key={key}" in printed
+        assert f"http://127.0.0.1:8000/review?store=demo#key={key}" in printed
+        record = catalog.get_key(key[3:15])
+        assert record.scopes == {"suggest", "write"} and record.store == "demo" and record.state(utcnow()) == "active"
+        old = catalog.get_key(first.splitlines()[-1].rsplit(" ", 1)[1][3:15])
+        assert old.state(utcnow()) == "revoked"  # only the key printed last opens the store
