@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_suggest import CATALOG, ROOT, listing, post  # noqa: E402
-from common import free_port, percentile, print_table, write_json  # noqa: E402
+from common import bench_key, free_port, percentile, print_table, write_json  # noqa: E402
 
 QUERIES = ["black hoodie for men", "yoga pants under $40", "red tee", "women's running shorts", "water bottle",
            "blue jacket", "gym bag", "green shorts for men", "hoodie not cotton", "bras"]
@@ -70,6 +70,7 @@ def cold_start(catalog_file: Path, image: bytes, title: str, steady: int) -> dic
         env.pop(name, None)
     subprocess.run([CATALOG, "import", "--store", "demo", str(catalog_file)], env=env, check=True,
                    stdout=subprocess.DEVNULL)
+    headers = {"Authorization": f"Bearer {bench_key(env, 'demo')}"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
@@ -79,7 +80,7 @@ def cold_start(catalog_file: Path, image: bytes, title: str, steady: int) -> dic
 
         healthz_s, _ = poll(f"{base}/healthz", 120, started, ready=False)
         ready_s, ready = poll(f"{base}/readyz", 600, started, ready=True)
-        with httpx.Client(base_url=base, timeout=300) as client:
+        with httpx.Client(base_url=base, timeout=300, headers=headers) as client:
             first_suggest_ms, status, body = post(client, image, title)
             if status != 200:
                 raise SystemExit(f"first suggest answered {status}")

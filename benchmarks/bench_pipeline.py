@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOG = Path(sys.executable).with_name("catalog")
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
-from common import free_port  # noqa: E402
+from common import BENCH_RATE, free_port  # noqa: E402
 
 
 def products(store: str, n: int) -> list:
@@ -126,9 +126,13 @@ def realtime_latency(broker: str, n_upserts: int, background: int) -> dict:
     """PUT products one at a time during a reindex; time until each is in search results (merchant data, via
     the change log) and until its extraction is stored (the realtime worker)."""
     from indexer.reindex import start_reindex
+    from search_api.keys import issue_key
 
     run = Run(broker, {"REINDEX_CHUNK_SIZE": "8"})
     try:
+        with run.catalog() as catalog:
+            key = issue_key(catalog, store="live", scopes=["search", "write"], name="benchmark", rate=BENCH_RATE).key
+        headers = {"Authorization": f"Bearer {key}"}
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         run.start("serve", "--port", str(port))
@@ -138,7 +142,8 @@ def realtime_latency(broker: str, n_upserts: int, background: int) -> dict:
         deadline = time.monotonic() + 600
         while True:  # serve applies the change log for the background store (it may answer slowly meanwhile)
             try:
-                if httpx.get(url + "/v1/stores/live/search", params={"q": "yoga"}, timeout=30).status_code == 200:
+                if httpx.get(url + "/v1/stores/live/search", params={"q": "yoga"}, timeout=30,
+                             headers=headers).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -149,7 +154,7 @@ def realtime_latency(broker: str, n_upserts: int, background: int) -> dict:
             job, _ = start_reindex(catalog, "live")
         Celery(broker=broker).send_task("indexer.tasks.reindex.reindex_store", args=[job.id], queue="bulk")
         searchable, extracted = [], []
-        with run.catalog() as catalog, httpx.Client(base_url=url, timeout=30) as http:
+        with run.catalog() as catalog, httpx.Client(base_url=url, timeout=30, headers=headers) as http:
             for i in range(n_upserts):
                 word = f"qx{i}zebu"
                 started = time.perf_counter()

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import free_port, print_table, summarize, write_json  # noqa: E402
+from common import bench_key, free_port, print_table, summarize, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = str(Path(sys.executable).with_name("catalog"))
@@ -31,11 +31,11 @@ def prepare(home: Path) -> None:
     subprocess.run([CATALOG, "index", "--store", "demo"], env=env, check=True, stderr=subprocess.DEVNULL)
 
 
-def worker(base: str, queries: list[str], deadline: float, out: mp.Queue, page: dict) -> None:
+def worker(base: str, queries: list[str], deadline: float, out: mp.Queue, page: dict, headers: dict) -> None:
     import httpx
 
     latencies, errors = [], 0
-    with httpx.Client(base_url=base, timeout=10) as client:
+    with httpx.Client(base_url=base, timeout=10, headers=headers) as client:
         i = 0
         while time.time() < deadline:
             q = queries[i % len(queries)]
@@ -47,10 +47,10 @@ def worker(base: str, queries: list[str], deadline: float, out: mp.Queue, page: 
     out.put((latencies, errors))
 
 
-def load(base: str, queries: list[str], concurrency: int, seconds: float, page: dict) -> dict:
+def load(base: str, queries: list[str], concurrency: int, seconds: float, page: dict, headers: dict) -> dict:
     out: mp.Queue = mp.Queue()
     deadline = time.time() + seconds
-    procs = [mp.Process(target=worker, args=(base, queries[i::concurrency] or queries, deadline, out, page))
+    procs = [mp.Process(target=worker, args=(base, queries[i::concurrency] or queries, deadline, out, page, headers))
              for i in range(concurrency)]
     started = time.perf_counter()
     for p in procs:
@@ -78,6 +78,7 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "CATALOG_HOME": str(home)}
     env.pop("DATABASE_URL", None)
+    headers = {"Authorization": f"Bearer {bench_key(env, 'demo', 'search')}"}
     server = subprocess.Popen([CATALOG, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -91,8 +92,8 @@ def main() -> None:
                 pass
             time.sleep(0.2)
         for q in queries:  # warm-up: query embeddings cached, matchers compiled (as in steady state)
-            httpx.get(f"{base}/v1/stores/demo/search", params={"q": q}, timeout=10)
-        rows = [load(base, queries, c, args.seconds, page) for c in (1, 8)]
+            httpx.get(f"{base}/v1/stores/demo/search", params={"q": q}, timeout=10, headers=headers)
+        rows = [load(base, queries, c, args.seconds, page, headers) for c in (1, 8)]
     finally:
         server.terminate()
         server.wait(timeout=20)

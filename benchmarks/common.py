@@ -53,3 +53,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# A benchmark measures the service, not the rate limiter: its key's own limit is far above what it sends.
+BENCH_RATE = "1000000/s"
+
+
+def bench_key(env: dict, store: str, scope: str = "admin") -> str:
+    """A new API key of `store` in the CATALOG_HOME of `env` (`catalog keys create`: the key is its last line)."""
+    import subprocess
+    import sys
+
+    catalog = str(Path(sys.executable).with_name("catalog"))
+    made = subprocess.run([catalog, "keys", "create", "--store", store, "--scope", scope, "--rate", BENCH_RATE,
+                           "--name", "benchmark"], env=env, check=True, capture_output=True, text=True)
+    return made.stdout.strip().splitlines()[-1]
