@@ -130,12 +130,18 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         raise
     sync = IndexSync(catalog, engines, taxonomy, embedder)
 
-    documents = DocumentCache(sync.document, lambda store: map(sync.build, catalog.iter_products(store)))
+    documents = DocumentCache(partial(_display_documents, catalog, sync), engines.lexical.vocabulary_counts)
     sync.add_listener(documents.indexed)
     search = SearchService(engines.lexical, engines.vector, embedder, taxonomy, documents,
                            make_session_store(settings.session_redis_url), parser=make_query_parser(settings))
     return Runtime(settings=settings, catalog=catalog, engines=engines, sync=sync, search=search,
                    documents=documents, _stop=threading.Event())
+
+
+def _display_documents(catalog, sync, store: str, product_ids) -> dict:
+    """The documents of a result page, from the catalog store: one product and one extraction query."""
+    products = catalog.get_products(store, list(product_ids))
+    return {doc.product_id: doc for doc in sync.build_many(list(products.values()))}
 
 
 @contextmanager

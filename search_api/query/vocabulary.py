@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.documents import IndexDocument
+from indexer.engines.vocabulary import VocabularyCounts
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,26 @@ class StoreVocabulary:
                     attribute_names[handle] = taxonomy.attribute(handle).name
                 except KeyError:
                     continue
+        return cls._sorted(attributes, categories, {m: c.most_common(1)[0][0] for m, c in merchant.items()},
+                           tuple(vendors), attribute_names)
+
+    @classmethod
+    def from_counts(cls, counts: VocabularyCounts) -> StoreVocabulary:
+        """The vocabulary the lexical engine counted (indexer.engines.vocabulary): the same as
+        `from_documents` over the store's documents, without holding them. Where a value was written with
+        several names, or a shelf maps onto several categories, the most frequent wins (ties by name); vendors
+        are in name order (not first-seen)."""
+        attributes = {h: {key: min(names.items(), key=lambda kv: (-kv[1], kv[0]))[0] for key, names in keys.items()}
+                      for h, keys in counts.attributes.items()}
+        merchant = {m: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for m, c in counts.merchant.items()}
+        return cls._sorted(attributes, dict(counts.categories), merchant, tuple(sorted(counts.vendors)), {})
+
+    @classmethod
+    def _sorted(cls, attributes, categories, merchant, vendors, attribute_names) -> StoreVocabulary:
         return cls(
             attributes={h: dict(sorted(v.items())) for h, v in sorted(attributes.items())},
             categories=dict(sorted(categories.items())),
-            merchant_categories={m: c.most_common(1)[0][0] for m, c in sorted(merchant.items())},
-            vendors=tuple(vendors),
+            merchant_categories=dict(sorted(merchant.items())),
+            vendors=vendors,
             attribute_names=attribute_names,
         )

@@ -84,6 +84,10 @@ class LexicalEngine(Protocol):
     def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
         """(min, max) price over the matching documents, or None when none has a price."""
 
+    def vocabulary_counts(self, store: str) -> list[FacetCount]:
+        """Products per vocabulary term of the store (indexer.engines.vocabulary): the query vocabulary,
+        counted by the engine, so no process holds the store's documents to know it."""
+
     def count(self, store: str, filter: Filter | None = None) -> int: ...
 
     def ids(self, store: str) -> set[str]:

@@ -24,6 +24,7 @@ from indexer.engines.lexical.es_filters import (
     sort_clause,
 )
 from indexer.engines.types import MAX_WINDOW, EngineError, FacetCount, Hit, Hits, Sort
+from indexer.engines.vocabulary import MAX_TERMS, VOCABULARY_FIELD, vocabulary_terms
 from indexer.filters import Filter
 
 DEFAULT_INDEX = "catalog_products"
@@ -38,6 +39,7 @@ def es_document(doc: IndexDocument) -> dict[str, Any]:
         # an empty string is no value, as in tantivy (keeps facets free of "" buckets)
         body[KEYWORD_FIELDS[key]] = [v for v in values if v]
     body["store"], body["product_id"] = doc.store, doc.product_id  # scalars: read back from _source
+    body[VOCABULARY_FIELD] = vocabulary_terms(doc)
     return body
 
 
@@ -57,6 +59,9 @@ class ElasticsearchLexicalEngine:
             else:
                 # An index made before the result window reached the API's deepest page (a dynamic setting).
                 self._es.indices.put_settings(index=index, settings={"max_result_window": MAX_WINDOW})
+                # An index made before the vocabulary column: adding a keyword field is allowed in place
+                # (its documents gain the terms as the sync rewrites them; `catalog index --rebuild` at once).
+                self._es.indices.put_mapping(index=index, properties={VOCABULARY_FIELD: {"type": "keyword"}})
         except ApiError as exc:
             if getattr(exc, "error", "") == "resource_already_exists_exception":
                 return  # created concurrently by another process: fine
@@ -144,6 +149,12 @@ class ElasticsearchLexicalEngine:
         if not stats.get("count"):
             return None
         return float(stats["min"]), float(stats["max"])
+
+    def vocabulary_counts(self, store: str) -> list[FacetCount]:
+        res = self._call("vocabulary", self._es.search, index=self.index,
+                         query={"bool": {"filter": scoped_filter(store, None)}}, size=0, track_total_hits=False,
+                         aggs={"v": {"terms": {"field": VOCABULARY_FIELD, "size": MAX_TERMS}}})
+        return [FacetCount(value=b["key"], count=int(b["doc_count"])) for b in res["aggregations"]["v"]["buckets"]]
 
     def count(self, store: str, filter: Filter | None = None) -> int:
         res = self._call("count", self._es.count, index=self.index,

@@ -10,6 +10,7 @@ from typing import Any
 from indexer.engines.keywords import facet_key, term
 from indexer.engines.lexical.base import ANALYZER, BOOSTED, FIELD_BOOSTS, KEYWORD_FIELDS, TextMatch
 from indexer.engines.types import MAX_WINDOW, Sort
+from indexer.engines.vocabulary import VOCABULARY_FIELD
 from indexer.filters import And, Eq, Filter, FilterError, In, Not, Or, Range, check_field
 
 FACET_SHARD_SIZE = 1000  # terms per shard before merging: exact counts for catalog-sized facets
@@ -32,6 +33,7 @@ def index_mapping() -> dict[str, Any]:
     """Strict mapping: a typo in a field name fails the bulk request instead of creating a new field."""
     properties: dict[str, Any] = {name: {"type": "text", "analyzer": ANALYZER} for name in FIELD_BOOSTS}
     properties.update({name: {"type": "keyword"} for name in KEYWORD_FIELDS.values()})
+    properties[VOCABULARY_FIELD] = {"type": "keyword"}
     properties["price"] = {"type": "double"}
     properties["created_at"] = {"type": "double"}
     return {"dynamic": "strict", "properties": properties}

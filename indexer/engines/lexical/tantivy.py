@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import threading
@@ -25,11 +26,12 @@ from indexer.engines.lexical.base import (
 from indexer.engines.lexical.tantivy_filters import scoped_filter
 from indexer.engines.ordering import first_hits
 from indexer.engines.types import EngineError, FacetCount, Hit, Hits, Sort
+from indexer.engines.vocabulary import MAX_TERMS, VOCABULARY_FIELD, vocabulary_terms
 from indexer.filters import Filter
 
 # Bump when the schema or the analyzer changes: an index built by another version is rebuilt from the
 # catalog store (the index is derived data), and `recreated` tells the caller to run that rebuild.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the vocabulary column (indexer.engines.vocabulary)
 TEXT_FIELDS = tuple(FIELD_BOOSTS)  # title, category_name, attributes_text, tags, vendor, description
 WRITER_HEAP = 64_000_000
 FACET_SEGMENT_SIZE = 1000  # terms per segment considered before merging: exact counts for our sizes
@@ -57,9 +59,21 @@ def build_schema() -> tantivy.Schema:
         # fast=True gives columnar values for the terms aggregations behind facets.
         sb.add_text_field(name, stored=(key == "product_id"), fast=True, tokenizer_name="raw",
                           index_option="basic")
+    # Not a filter field: counted by `vocabulary_counts` only.
+    sb.add_text_field(VOCABULARY_FIELD, fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_float_field("price", indexed=True, fast=True)
     sb.add_float_field("created_at", indexed=True, fast=True)
     return sb.build()
+
+
+def _space_note(path: Path) -> str:
+    """' (no space left on its file system: N bytes free)' when that is why a write failed, else ''."""
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return ""
+    free = stat.f_bavail * stat.f_frsize
+    return f" (no space left on its file system: {free} bytes free)" if free < WRITER_HEAP // 4 else ""
 
 
 def tokenize(analyzer: tantivy.TextAnalyzer, text: str) -> list[str]:
@@ -78,6 +92,8 @@ def _to_document(doc: IndexDocument) -> tantivy.Document:
         for value in values:
             if value:  # an empty string is no value (keeps facets free of "" buckets)
                 d.add_text(KEYWORD_FIELDS[key], value)
+    for term in vocabulary_terms(doc):
+        d.add_text(VOCABULARY_FIELD, term)
     if doc.price is not None:  # no price -> no value -> never matches a price range
         d.add_float("price", float(doc.price))
     d.add_float("created_at", float(doc.created_at))
@@ -95,14 +111,34 @@ class TantivyLexicalEngine:
         self._analyzer = build_analyzer()
         self._open_index()
         self._index.register_tokenizer(ANALYZER, self._analyzer)
-        try:
-            self._writer = self._index.writer(heap_size=WRITER_HEAP, num_threads=1)
-        except ValueError as exc:  # tantivy's LockBusy: another process holds the writer
-            raise EngineError(f"tantivy index {self.path} is locked by another writer: {exc}") from exc
+        self._writer = self._new_writer()
         # Reload only when we commit (we are the only writer), never on a timer.
         self._index.config_reader(reload_policy="manual")
         self._write_lock = threading.Lock()
         self._searcher = self._index.searcher()
+
+    def _new_writer(self):
+        try:
+            return self._index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        except ValueError as exc:  # tantivy's LockBusy: another process holds the writer
+            raise EngineError(f"tantivy index {self.path} is locked by another writer: {exc}") from exc
+
+    def _writing(self, work) -> None:
+        """Run a write; when tantivy fails it (an I/O error such as a full disk kills its writer for good), the
+        index keeps its last commit, the killed writer is replaced, and the caller gets an EngineError that says
+        why: its next attempt (the sync replays the batch) succeeds once the cause is gone."""
+        try:
+            work()
+        except ValueError as exc:
+            killed, self._writer = self._writer, None
+            for step in ("rollback", "wait_merging_threads"):  # the second releases tantivy's writer lock
+                try:
+                    getattr(killed, step)()
+                except ValueError:
+                    pass
+            self._writer = self._new_writer()
+            raise EngineError(f"could not write the tantivy index at {self.path}{_space_note(self.path)}: {exc}; "
+                              "it still holds its last commit, and the next write retries") from exc
 
     def _open_index(self) -> None:
         marker = self.path / "catalog_schema.json"
@@ -121,21 +157,27 @@ class TantivyLexicalEngine:
     # --- writes --------------------------------------------------------------------------------
 
     def upsert(self, docs: Sequence[IndexDocument]) -> None:
-        with self._write_lock:
+        def work() -> None:
             for doc in docs:
                 # Delete-then-add on the unique key: tantivy has no update in place. Both take effect
                 # together at commit, so a reader never sees the product missing.
                 self._writer.delete_documents_by_term("uid", doc.point_id())
                 self._writer.add_document(_to_document(doc))
 
-    def delete(self, store: str, product_ids: Sequence[str]) -> None:
         with self._write_lock:
+            self._writing(work)
+
+    def delete(self, store: str, product_ids: Sequence[str]) -> None:
+        def work() -> None:
             for pid in product_ids:
                 self._writer.delete_documents_by_term("uid", point_id(store, pid))
 
+        with self._write_lock:
+            self._writing(work)
+
     def commit(self) -> None:
         with self._write_lock:
-            self._writer.commit()
+            self._writing(self._writer.commit)
             self._index.reload()
             self._searcher = self._index.searcher()
 
@@ -241,6 +283,13 @@ class TantivyLexicalEngine:
         if not stats.get("count"):
             return None
         return float(stats["min"]), float(stats["max"])
+
+    def vocabulary_counts(self, store: str) -> list[FacetCount]:
+        """Products per vocabulary term of the store (indexer.engines.vocabulary), one aggregation."""
+        query = scoped_filter(store, None, self._schema)
+        terms = {"field": VOCABULARY_FIELD, "size": MAX_TERMS, "segment_size": MAX_TERMS}
+        buckets = self._searcher.aggregate(query, {"v": {"terms": terms}})["v"]["buckets"]
+        return [FacetCount(value=b["key"], count=int(b["doc_count"])) for b in buckets if b["doc_count"] > 0]
 
     def count(self, store: str, filter: Filter | None = None) -> int:
         query = tantivy.Query.const_score_query(scoped_filter(store, filter, self._schema), 0.0)

@@ -102,3 +102,22 @@ def test_bulk_upsert_and_delete_use_point_ids(client: Any, monkeypatch: pytest.M
                         lambda *a, **k: (0, [{"index": {"status": 400, "error": "mapper_parsing"}}]))
     with pytest.raises(EngineError, match="rejected"):
         engine.upsert([IndexDocument(store="s", product_id="p1", title="t")])
+
+
+def test_vocabulary_terms_are_indexed_and_counted_per_store(client: Any) -> None:
+    from indexer.documents import AttributeValue
+    from indexer.engines.vocabulary import VOCABULARY_FIELD, vocabulary_terms
+
+    client.indices.exists.return_value = True
+    engine = ElasticsearchLexicalEngine("http://es", index="idx", client=client)
+    # An index made before the vocabulary column gains it in place.
+    client.indices.put_mapping.assert_called_once_with(index="idx", properties={VOCABULARY_FIELD: {"type": "keyword"}})
+    assert index_mapping()["properties"][VOCABULARY_FIELD] == {"type": "keyword"}
+    doc = IndexDocument(store="s", product_id="p1", title="Tee", vendor="Acme",
+                        attributes=[AttributeValue(handle="color", value="color__black", name="Black")])
+    assert es_module.es_document(doc)[VOCABULARY_FIELD] == vocabulary_terms(doc) != []
+    client.search.return_value = {"aggregations": {"v": {"buckets": [{"key": "v\x1fAcme", "doc_count": 4}]}}}
+    assert engine.vocabulary_counts("s") == [FacetCount("v\x1fAcme", 4)]
+    kwargs = client.search.call_args.kwargs
+    assert kwargs["size"] == 0 and kwargs["aggs"]["v"]["terms"]["field"] == VOCABULARY_FIELD
+    assert kwargs["query"]["bool"]["filter"] == es_module.scoped_filter("s", None)
