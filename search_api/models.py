@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from indexer.engines.types import MAX_WINDOW
+from search_api.query.models import AppliedFilter
 from search_api.sessions import SESSION_ID_PATTERN
 
 # Bounds of a search request, shared by the POST body and the GET query parameters. Every result up to
@@ -14,6 +15,8 @@ from search_api.sessions import SESSION_ID_PATTERN
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 MAX_OFFSET = MAX_WINDOW - MAX_LIMIT  # 10,000
+MAX_FILTERS = 100  # explicit filters in one request, and values in one filter: more is no shopper's search
+MAX_FILTER_VALUES = 1000
 SearchMode = Literal["hybrid", "lexical", "vector"]
 SEARCH_MODE_PATTERN = f"^({'|'.join(get_args(SearchMode))})$"
 
@@ -23,13 +26,21 @@ class FilterSpec(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    field: str
+    field: str = Field(min_length=1, max_length=255)
     op: Literal["eq", "in", "range"] = "in"
-    values: list[str] = Field(default_factory=list)
+    values: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
     gte: float | None = None
     lte: float | None = None
     negated: bool = False
-    label: str | None = None
+    label: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _a_filter_the_search_can_apply(self) -> FilterSpec:
+        # The request's 422, not a 500 when the search builds it: AppliedFilter holds the rules (an 'in'
+        # filter needs a value, 'eq' exactly one, a range gte and/or lte in order and no values).
+        AppliedFilter(field=self.field, op=self.op, values=self.values, gte=self.gte, lte=self.lte,
+                      negated=self.negated, label=self.label or "", source="explicit")
+        return self
 
 
 class SearchRequest(BaseModel):
@@ -37,7 +48,7 @@ class SearchRequest(BaseModel):
 
     q: str = ""
     session_id: str | None = Field(default=None, pattern=SESSION_ID_PATTERN)
-    filters: list[FilterSpec] | None = None  # when given, replaces the parsed filters
+    filters: list[FilterSpec] | None = Field(default=None, max_length=MAX_FILTERS)  # replaces the parsed ones
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     mode: SearchMode = "hybrid"
