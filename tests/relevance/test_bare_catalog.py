@@ -16,11 +16,14 @@ from tests.relevance.bare_catalog import colour_kind_queries, fixture_truth, wri
 
 STORE = "bare"
 TARGET = 0.85  # what issue 11 asks of this set
-# Measured: 0.726 (development 0.684, held-out 0.795); before every photo was read for colour: 0.381. This
-# floor holds what is measured, short of the target: of the relevant products missing from the top 10, most
-# are filed under another kind (jackets as sweatshirts, hoodies as sweatshirts, bras as sports bras: the
-# category half of issue 11), the rest miss the colour (light reds read as pink, white on a white backdrop).
-NDCG_FLOOR = 0.70
+# Measured: 0.810 (development 0.770, held-out 0.876) once a category filter admits the kinds the taxonomy
+# groups (search_api.query.kind_groups: a "hoodie" finds the pullover hoodies extracted as Sweatshirts);
+# 0.726 before that, 0.381 before every photo was read for colour. This floor holds what is measured, short
+# of the target. Of the relevant products still missing from the top 10, most miss the colour, and several of
+# those are the merchant's name for what the photo shows (a pink pair of shorts sold as Red, a mustard one as
+# Orange), the rest white garments on a white backdrop; a few titles name another kind ("Pullover Jacket" is
+# read as a sweatshirt, "Hooded Fleece" as fleece fabric, "All-Weather Trainer" as a sneaker).
+NDCG_FLOOR = 0.78
 
 
 @pytest.fixture(scope="module")
