@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from types import SimpleNamespace
 
 import pytest
 
+from search_api.auth import Principal
 from search_api.errors import ApiError
 from search_api.ratelimit import MemoryBuckets, RateLimiter, RedisBuckets, parse_rate, take
 from search_api.rates import Rate
@@ -17,9 +17,8 @@ from tests.required import service_missing
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def principal(key_id: str | None, rate: str | None = None, client: str = "10.0.0.1"):
-    # The fields of search_api.auth.Principal that the limiter reads.
-    return SimpleNamespace(key_id=key_id, store="demo", scopes=frozenset({"search"}), rate=rate, client=client)
+def principal(key_id: str | None, rate: str | None = None, client: str = "10.0.0.1") -> Principal:
+    return Principal(key_id=key_id, store="demo", scopes=frozenset({"search"}), rate=rate, client=client)
 
 
 @pytest.mark.parametrize(("text", "rate"), [("20/s", Rate(20, 1.0)), ("600/min", Rate(600, 60.0)),
