@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import math
 import re
 from collections.abc import Iterator
@@ -156,6 +157,12 @@ def html_to_text(html: str) -> str:
     collector.close()
     lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in "".join(collector.parts).split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+def entity_text(value: str | None) -> str:
+    """A plain-text field that its platform stores with HTML entities (Magento's product names:
+    "LumaTech&trade; Tee"), decoded and trimmed, so a shopper never reads "&trade;"."""
+    return html.unescape(value or "").strip()
 
 
 def split_values(value: str, separators: str = "|") -> list[str]:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from indexer.importers.common import (
     IssueLog,
     csv_header,
+    entity_text,
     html_to_text,
     parse_price,
     read_csv,
@@ -151,7 +152,7 @@ def _export_product(path: Path, line: int, row: dict[str, str], by_sku: dict, st
                   if key not in NON_ATTRIBUTES and split_values(value, "|")}
     html = row.get("description") or ""
     return Product(
-        store=store, product_id=row["sku"].strip(), title=(row.get("name") or "").strip(),
+        store=store, product_id=row["sku"].strip(), title=entity_text(row.get("name")),
         description=html_to_text(html) or html_to_text(row.get("short_description") or ""),
         description_html=html, product_type=(row.get("attribute_set_code") or "").strip(),
         price=price, variants=variants, images=images, attributes=attributes,
@@ -211,7 +212,7 @@ def _read_shorthand(path: Path, store: str, images_dir: Path, tree: dict[str, se
                           if key not in SHORTHAND_FIELDS and (values := split_values(value, "|"))}
             html = row.get("description") or ""
             yield Product(
-                store=store, product_id=sku, title=(row.get("name") or "").strip(),
+                store=store, product_id=sku, title=entity_text(row.get("name")),
                 description=html_to_text(html) or html_to_text(row.get("short_description") or ""),
                 description_html=html, product_type=(row.get("attribute_set") or "").strip(),
                 price=parse_price(row.get("price")), images=list(dict.fromkeys(images)),

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from indexer.importers import detect, fixture_path, import_path
-from indexer.importers.common import html_to_text
+from indexer.importers.common import entity_text, html_to_text
 from indexer.store import CatalogStore
 
 LUMA_COLORS = {"Blue", "Black", "Red", "Green", "Purple", "Orange", "Gray", "Yellow", "White", "Brown",
@@ -125,3 +125,12 @@ def test_missing_images_warn_and_bad_rows_are_reported(tmp_path: Path, catalog: 
 def test_html_to_text() -> None:
     assert html_to_text("<p>A&amp;B</p><ul><li>one</li><li>two</li></ul>") == "A&B\none\ntwo"
     assert html_to_text("") == ""
+
+
+def test_names_are_shown_as_text_not_entities(imported) -> None:
+    catalog, _ = imported
+    # Magento keeps product names with HTML entities ("Ryker LumaTech&trade; Tee (V-neck)").
+    assert catalog.get_product("demo", "MS02").title == "Ryker LumaTech\u2122 Tee (V-neck)"
+    assert not any("&" in p.title and ";" in p.title for p in catalog.iter_products("demo"))
+    assert entity_text(" Gobi HeatTec&reg; Tee ") == "Gobi HeatTec\u00ae Tee"
+    assert entity_text(None) == ""
