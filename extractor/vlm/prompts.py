@@ -14,6 +14,7 @@ from typing import Any
 
 from extractor.images import ImageError, downscale, load_image
 from extractor.models import ProductInput
+from extractor.vlm.schema_subset import for_decoding
 from taxonomy import CategoryMatch
 
 # Safety reasons the model may report; the same vocabulary the local extractor's safety check uses.
@@ -133,9 +134,10 @@ def attributes_schema(category_schema_: dict[str, Any]) -> dict[str, Any]:
     """The taxonomy's schema for the category under `attributes`, plus a clean description and safety.
 
     Every attribute is made required (an empty list stays allowed) so that guided decoding walks the
-    model through each attribute instead of letting it close the object early.
+    model through each attribute instead of letting it close the object early. Keywords stay within
+    `schema_subset` (its `for_decoding` bounds the lists instead of `uniqueItems`).
     """
-    attributes = {k: v for k, v in category_schema_.items() if k not in ("$schema", "$id")}
+    attributes = {k: v for k, v in for_decoding(category_schema_).items() if k not in ("$schema", "$id")}
     attributes["required"] = list(category_schema_.get("properties", {}))
     return {
         "$schema": category_schema_.get("$schema", "https://json-schema.org/draft/2020-12/schema"),
@@ -144,7 +146,7 @@ def attributes_schema(category_schema_: dict[str, Any]) -> dict[str, Any]:
             "description": {"type": "string", "maxLength": MAX_CLEAN_DESCRIPTION},
             "attributes": attributes,
             "unsafe": {"type": "array", "items": {"type": "string", "enum": list(SAFETY_REASONS)},
-                       "uniqueItems": True},
+                       "maxItems": len(SAFETY_REASONS)},
         },
         "required": ["description", "attributes", "unsafe"],
         "additionalProperties": False,

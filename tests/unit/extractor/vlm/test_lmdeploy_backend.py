@@ -11,6 +11,7 @@ import pytest
 from extractor.base import ExtractorUnavailable
 from extractor.models import ProductInput
 from extractor.vlm.lmdeploy_backend import LMDeployExtractor
+from extractor.vlm.schema_subset import for_decoding
 
 HOODIE = "aa-1-13-13"
 
@@ -82,7 +83,7 @@ def test_two_stages_through_the_pipeline(monkeypatch, make_jpeg, tax):
     assert gen["top_k"] == 1
     assert gen["response_format"]["type"] == "json_schema"
     schema = gen["response_format"]["json_schema"]["schema"]
-    assert schema["properties"]["attributes"]["properties"] == tax.json_schema(HOODIE)["properties"]
+    assert schema["properties"]["attributes"]["properties"] == for_decoding(tax.json_schema(HOODIE))["properties"]
     image_part = infers[0][1][-1]["content"][1]
     assert image_part["image_url"]["url"].startswith("data:image/jpeg;base64,")
 

@@ -15,6 +15,7 @@ from extractor.base import ExtractorUnavailable
 from extractor.models import ProductInput
 from extractor.vlm import mapping
 from extractor.vlm.openai_backend import OpenAIExtractor, normalize_base_url
+from extractor.vlm.schema_subset import for_decoding
 from tests.stubs.openai_stub import Reply
 
 HOODIE = "aa-1-13-13"
@@ -76,7 +77,7 @@ def test_valid_answers_and_what_the_server_received(stub, hoodie, tax):
     spec = second["response_format"]["json_schema"]
     assert spec["name"] == "product_attributes"
     cat_schema = tax.json_schema(HOODIE)
-    assert spec["schema"]["properties"]["attributes"]["properties"] == cat_schema["properties"]
+    assert spec["schema"]["properties"]["attributes"]["properties"] == for_decoding(cat_schema)["properties"]
     assert spec["schema"]["properties"]["attributes"]["additionalProperties"] is False
     assert "description" in spec["schema"]["properties"]
 
@@ -125,7 +126,7 @@ def test_unknown_category_falls_back_to_top_shortlist_candidate(stub, hoodie, ta
     assert out.dropped_values == 1
     # Stage 2 still ran, with the fallback category's schema.
     spec = stub.chat_requests[1]["response_format"]["json_schema"]["schema"]
-    assert spec["properties"]["attributes"]["properties"] == tax.json_schema(HOODIE)["properties"]
+    assert spec["properties"]["attributes"]["properties"] == for_decoding(tax.json_schema(HOODIE))["properties"]
 
 
 def test_slow_server_times_out_bounded_and_reports(stub, hoodie):

@@ -12,6 +12,7 @@ from extractor.base import ExtractorUnavailable
 from extractor.models import ProductInput
 from extractor.vlm import mapping, prompts
 from extractor.vlm.driver import CompletionError, TwoStageDriver
+from extractor.vlm.schema_subset import for_decoding
 
 HOODIE = "aa-1-13-13"
 HOODIE_PRODUCT = ProductInput(product_id="p1", title="Black cotton hoodie for men",
@@ -63,7 +64,7 @@ def test_two_stages_category_then_that_categorys_schema(tax):
     assert HOODIE in cat_schema["properties"]["category_id"]["enum"]
     assert len(cat_schema["properties"]["category_id"]["enum"]) == 10
     attr_schema = model.calls[1][1]
-    assert attr_schema["properties"]["attributes"]["properties"] == tax.json_schema(HOODIE)["properties"]
+    assert attr_schema["properties"]["attributes"]["properties"] == for_decoding(tax.json_schema(HOODIE))["properties"]
     assert out.category.id == HOODIE and out.errors == []
     assert {a.handle: [v.name for v in a.values] for a in out.attributes} == {"color": ["Black"],
                                                                              "fabric": ["Cotton"]}

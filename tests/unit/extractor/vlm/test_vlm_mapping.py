@@ -12,6 +12,7 @@ from PIL import Image
 from extractor.models import ProductInput
 from extractor.vlm import mapping, prompts
 from extractor.vlm.mapping import MalformedAnswer
+from extractor.vlm.schema_subset import for_decoding
 
 HOODIE = "aa-1-13-13"
 
@@ -154,7 +155,7 @@ def test_attributes_schema_wraps_the_taxonomy_schema(tax):
     schema = prompts.attributes_schema(cat_schema)
     Draft202012Validator.check_schema(schema)
     nested = schema["properties"]["attributes"]
-    assert nested["properties"] == cat_schema["properties"]
+    assert nested["properties"] == for_decoding(cat_schema)["properties"]
     assert nested["additionalProperties"] is False
     assert nested["required"] == list(cat_schema["properties"])
     assert "$id" not in nested
