@@ -12,7 +12,8 @@ named in the path and the scope, puts the principal on `request.state.principal`
 - Scopes: search, suggest, write, admin; admin implies the others for its store. A key of store `*` and
   `CATALOG_ADMIN_KEY` open every store.
 - Search without a key: only on a store marked public (`catalog stores set S --public-search`); the principal
-  then has no key id, scope `search` and the client's address (the rate limit is per client).
+  then has no key id, scope `search` and the client's address (the rate limit is per client). There a valid
+  key without the search scope counts as no key (an invalid one is still a 401).
 
 Key records and public flags are cached a short time per app (KEY_TTL_S), so a revoked key stops working
 within that time on every running server; when a key was last used is written at most every TOUCH_EVERY_S
@@ -171,8 +172,13 @@ def require(scope: str):
         else:
             principal = await authenticate(request, settings, credentials.credentials)
             if not principal.allows(store, scope):
-                where = f" on store {store!r}" if store is not None else ""
-                raise ApiError(403, "forbidden", f"this key does not allow {scope}{where}")
+                # A public store's search answers anyone: a valid key without that scope (the merchant's
+                # write key the pages hold) is no worse than no key there.
+                public = await _public_search(request, store) if scope == "search" else None
+                if public is None:
+                    where = f" on store {store!r}" if store is not None else ""
+                    raise ApiError(403, "forbidden", f"this key does not allow {scope}{where}")
+                principal = public
         request.state.principal = principal
         await ratelimit.charge(request, principal)
         return principal

@@ -265,8 +265,12 @@ def test_public_search_needs_no_key_and_opens_nothing_else(client):
                 if SCOPE_OF[(method, path)] != "search":
                     assert_error(call(anonymous, method, url(client, path)), 401, "unauthorized")
             assert_error(anonymous.get("/v1/stores/rival/search"), 401, "unauthorized")
-            # A bad key is not taken for no key.
+            # A bad key is not taken for no key; a valid one without the search scope is no worse than none.
             assert_error(anonymous.get("/v1/stores/shop/search", headers=bearer("ck_bad")), 401, "unauthorized")
+            for other in (key(client, "shop", "write"), key(client, "rival", "search")):
+                assert anonymous.get("/v1/stores/shop/search", headers=other).status_code == 200
+                assert_error(anonymous.get("/v1/stores/rival/search", headers=key(client, "shop", "write")),
+                             403, "forbidden")
     finally:
         catalog.set_public_search("shop", False)
 
