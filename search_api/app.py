@@ -11,6 +11,7 @@ from prometheus_client import Histogram
 from search_api.errors import install_error_handlers
 from search_api.limits import BodyLimit
 from search_api.openapi import document_errors
+from search_api.ratelimit import EarlyRefusal
 from search_api.routes import feedback, health, jobs, keys, photos, products, reindex, search, suggest, taxonomy
 from search_api.routes import review as review_queue
 from search_api.warmup import WarmUp
@@ -70,4 +71,5 @@ def create_app(runtime=None) -> FastAPI:
                                str(response.status_code)).observe(time.perf_counter() - started)
         return response
 
+    app.add_middleware(EarlyRefusal)  # outermost: a caller refused a moment ago costs next to nothing
     return app

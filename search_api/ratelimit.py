@@ -9,24 +9,34 @@ Redis's clock, so every API process shares them; each bucket key expires once it
 in this process (a bounded LRU: a forgotten bucket starts full, which only ever errs towards letting a
 request through). When Redis fails, the process's own buckets take over for the moment (logged): a Redis
 outage must not make every request a 429 or a 500.
+
+A caller that keeps sending while refused must cost little, or its burst still takes the cores other keys'
+searches need. So a refusal is remembered (`Refusals`, per process): the same bearer key, or the same
+address on the public search routes, is answered 429 by `EarlyRefusal` before any parsing, routing or key
+lookup, for at most RECHECK_S; then one request takes the full path again (and sees a revocation, or a
+bucket refilled by then, or refilled elsewhere when Redis holds it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 
-from search_api.errors import ApiError
+from search_api.errors import ApiError, error_body
 from search_api.rates import Rate, parse_rate
 
-__all__ = ["Rate", "parse_rate", "charge", "RateLimiter", "MemoryBuckets", "RedisBuckets", "take"]
+__all__ = ["Rate", "parse_rate", "charge", "RateLimiter", "MemoryBuckets", "RedisBuckets", "Refusals",
+           "EarlyRefusal", "take"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +45,10 @@ REDIS_PREFIX = "catalog:ratelimit:"
 REDIS_TIMEOUT_S = 0.25  # a limiter slower than this costs more than it protects
 WARN_EVERY_S = 60.0
 RETRY_REDIS_AFTER_S = 5.0  # after a failure, requests skip Redis this long instead of each paying a timeout
+RECHECK_S = 1.0  # a refused caller is answered early this long at most before the full path checks again
+MAX_REFUSALS = 10_000
+# Keyless requests are charged to their address only on the public routes (search, product photos).
+PUBLIC_PATHS = re.compile(r"^/v1/stores/[^/]+/(search|products/[^/]+/images/[^/]+)/?$")
 
 RATE_LIMITED = Counter("catalog_rate_limited_total", "Requests refused by the rate limiter", ["kind"])
 
@@ -156,6 +170,7 @@ class RateLimiter:
         self.public_rate = public_rate
         self.memory = MemoryBuckets()
         self.redis = RedisBuckets(redis_url, fallback=self.memory) if redis_url else None
+        self.refusals = Refusals()
 
     @classmethod
     def from_settings(cls, settings) -> RateLimiter:
@@ -174,15 +189,83 @@ class RateLimiter:
             return await self.redis.take(bucket, rate, cost)
         return self.memory.take(bucket, rate, cost)
 
-    async def charge(self, principal, cost: float = 1.0) -> None:
+    async def charge(self, principal, cost: float = 1.0, caller: str | None = None) -> None:
+        """Take `cost` tokens or raise the 429; `caller` (see `caller_of`) is then refused early for a moment."""
         decision = await self.check(principal, cost)
         if not decision.allowed:
             bucket, rate, kind = self.bucket_and_rate(principal)
             RATE_LIMITED.labels(kind).inc()
-            whose = "this key" if kind == "key" else "this address (public search)"
-            raise ApiError(429, "rate_limited", f"rate limit of {rate} for {whose} exceeded; retry after "
-                                                f"{decision.retry_after_header} s",
-                           headers={"Retry-After": decision.retry_after_header})
+            message = refusal_message(rate, kind, decision.retry_after_header)
+            if caller is not None:
+                self.refusals.add(caller, kind, message, decision.retry_after_s)
+            raise ApiError(429, "rate_limited", message, headers={"Retry-After": decision.retry_after_header})
+
+
+def refusal_message(rate: Rate | str, kind: str, retry_after: str) -> str:
+    whose = "this key" if kind == "key" else "this address (public search)"
+    return f"rate limit of {rate} for {whose} exceeded; retry after {retry_after} s"
+
+
+def caller_of(authorization: str | None, client: str | None, path: str) -> str | None:
+    """Who a request is, as early as its headers tell: its bearer key (hashed: no key is kept in memory
+    in the clear), else its address on a public route; None when the limiter would not charge it so."""
+    if authorization:
+        return "bearer:" + hashlib.sha256(authorization.encode()).hexdigest()
+    if client and PUBLIC_PATHS.match(path):
+        return f"client:{client}"
+    return None
+
+
+class Refusals:
+    """Callers refused a moment ago: until when to answer them early, and what (bounded, oldest dropped)."""
+
+    def __init__(self, max_entries: int = MAX_REFUSALS, clock=time.monotonic) -> None:
+        self._entries: OrderedDict[str, tuple[float, float, str, str]] = OrderedDict()
+        self._max = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def add(self, caller: str, kind: str, message: str, retry_after_s: float) -> None:
+        now = self._clock()
+        with self._lock:
+            self._entries.pop(caller, None)
+            self._entries[caller] = (now + min(retry_after_s, RECHECK_S), now + retry_after_s, kind, message)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def get(self, caller: str) -> tuple[str, str, str] | None:
+        """(kind, message, Retry-After) while the caller is still to be refused early, else None."""
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(caller)
+            if entry is None:
+                return None
+            if now >= entry[0]:
+                del self._entries[caller]
+                return None
+        return entry[2], entry[3], str(max(1, math.ceil(entry[1] - now)))
+
+
+class EarlyRefusal:
+    """ASGI middleware: a caller refused a moment ago gets its 429 again before anything else runs."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        limiter = getattr(scope["app"].state, "rate_limiter", None) if scope["type"] == "http" else None
+        if limiter is not None:
+            authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
+            client = scope.get("client")
+            caller = caller_of(authorization, client[0] if client else None, scope["path"])
+            refused = limiter.refusals.get(caller) if caller is not None else None
+            if refused is not None:
+                kind, message, retry_after = refused
+                RATE_LIMITED.labels(kind).inc()
+                response = JSONResponse(error_body("rate_limited", message), status_code=429,
+                                        headers={"Retry-After": retry_after})
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 def limiter_for(app) -> RateLimiter:
@@ -195,4 +278,5 @@ def limiter_for(app) -> RateLimiter:
 
 async def charge(request, principal) -> None:
     """Take one token from the principal's bucket, or raise ApiError 429 with a Retry-After header."""
-    await limiter_for(request.app).charge(principal)
+    caller = caller_of(request.headers.get("authorization"), principal.client, request.url.path)
+    await limiter_for(request.app).charge(principal, caller=caller)

@@ -130,3 +130,32 @@ def test_redis_down_falls_back_to_the_process_buckets():
 
     first, second = asyncio.run(run())
     assert first.allowed and not second.allowed  # still limited, by this process
+
+
+def test_a_refused_caller_is_refused_early_for_at_most_a_second_with_the_time_left():
+    from search_api.ratelimit import Refusals
+
+    now = [0.0]
+    refusals = Refusals(max_entries=2, clock=lambda: now[0])
+    refusals.add("bearer:a", "key", "over", retry_after_s=30.0)
+    assert refusals.get("bearer:a") == ("key", "over", "30")
+    now[0] = 0.6
+    assert refusals.get("bearer:a") == ("key", "over", "30")  # ceil(29.4)
+    now[0] = 1.0  # then the full path (auth, the bucket) decides again
+    assert refusals.get("bearer:a") is None
+    refusals.add("bearer:b", "key", "over", retry_after_s=0.2)
+    now[0] = 1.25
+    assert refusals.get("bearer:b") is None  # never longer than the bucket's own wait
+    for caller in ("x", "y", "z"):
+        refusals.add(caller, "key", "over", 5.0)
+    assert refusals.get("x") is None and refusals.get("z") is not None  # bounded: the oldest went
+
+
+def test_who_a_request_is_before_any_routing():
+    from search_api.ratelimit import caller_of
+
+    assert caller_of("Bearer ck_1", "1.2.3.4", "/v1/keys").startswith("bearer:")
+    assert "ck_1" not in caller_of("Bearer ck_1", None, "/x")  # hashed
+    assert caller_of(None, "1.2.3.4", "/v1/stores/demo/search") == "client:1.2.3.4"
+    assert caller_of(None, "1.2.3.4", "/v1/stores/demo/products/p1/images/0") == "client:1.2.3.4"
+    assert caller_of(None, "1.2.3.4", "/v1/stores/demo/products/p1") is None  # no public route: a 401 anyway

@@ -108,3 +108,17 @@ def test_with_redis_two_servers_share_a_keys_bucket(tmp_path, catalog, redis_up)
     assert 0 < stored.pttl(bucket) <= 61_000  # it expires once it would be full again
     stored.delete(bucket)
     stored.close()
+
+
+def test_a_refused_key_is_answered_early_then_checked_again(tmp_path, catalog):
+    app = make_app(tmp_path, catalog)
+    client = TestClient(app)
+    key = store_key(catalog, "shop", "write", rate="1/min")
+    assert statuses(client, PRODUCT, 2, bearer(key)) == [200, 429]
+    catalog.revoke_key(key.split("_")[1])
+    app.state.key_book = None  # forget the 2 s key cache: only the early refusal stands in the way now
+    early = client.get(PRODUCT, headers=bearer(key))
+    assert early.status_code == 429 and early.json()["error"]["code"] == "rate_limited"
+    assert 50 <= int(early.headers["Retry-After"]) <= 60
+    app.state.rate_limiter.refusals = type(app.state.rate_limiter.refusals)()  # past RECHECK_S
+    assert client.get(PRODUCT, headers=bearer(key)).status_code == 401  # the full path sees the revocation
