@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from search_api.cli_keys import keys_app, stores_app
+from search_api.model_server_cli import model_server_cmd
 from taxonomy.cli import app as taxonomy_app
 
 app = typer.Typer(help="Catalog intelligence: extract, index and search product catalogs.",
@@ -20,6 +21,7 @@ report_app = typer.Typer(help="Report on what merchants did with suggestions.", 
 app.add_typer(report_app, name="report")
 app.add_typer(keys_app, name="keys")
 app.add_typer(stores_app, name="stores")
+app.command("model-server")(model_server_cmd)
 
 
 def _fail(message: str, code: int = 1) -> None:
