@@ -9,6 +9,11 @@
 // message is the API's own words (showError puts it in front of the user). A network failure becomes an
 // ApiError with code "network". When sessionStorage holds a key for the store (`catalog-key:<store>`),
 // it goes as `Authorization: Bearer <key>`; pages never hold an admin key of their own.
+//
+// The merchant's key reaches a page in its URL fragment (`/sell?store=S#key=...`: a browser never sends a
+// fragment to the server) or through the key prompt (keyPrompt). Importing this module moves a fragment key
+// into this tab's sessionStorage and takes it out of the address bar and the history (replaceState), so
+// it is in no URL the server sees, no bookmark, no log line.
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -25,6 +30,83 @@ export function storeKey(store) {
   } catch {
     return null; // storage disabled
   }
+}
+
+export function setStoreKey(store, key) {
+  try {
+    if (key) sessionStorage.setItem(`catalog-key:${store}`, key);
+    else sessionStorage.removeItem(`catalog-key:${store}`);
+  } catch {
+    // storage disabled: the key lasts as long as the page does not (the prompt asks again)
+  }
+}
+
+export function adoptKeyFromFragment(store) {
+  if (!location.hash.includes("key=")) return;
+  const params = new URLSearchParams(location.hash.slice(1));
+  const key = (params.get("key") || "").trim();
+  params.delete("key");
+  if (key && store) setStoreKey(store, key);
+  const rest = params.toString();
+  history.replaceState(history.state, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
+}
+
+// A 401 or 403 answer: the page needs (another) key for the store.
+export const needsKey = (error) => error instanceof ApiError && (error.status === 401 || error.status === 403);
+
+// The key prompt, in `slot` (an element): a password field and a button; `onKey()` runs once a key is kept.
+// With a key held already it shows a short line naming the store and a button to forget the key.
+export function keyPrompt(slot, store, { reason = "", scopes = "", onKey = () => {} } = {}) {
+  if (!slot) return;
+  const held = storeKey(store);
+  if (held && !reason) {
+    slot.replaceChildren(el("p", { class: "muted key-held" }, `Using your API key for store ${store} (this tab only). `,
+      el("button", { type: "button", class: "link", onclick: () => { setStoreKey(store, null); keyPrompt(slot, store, { scopes, onKey }); } },
+        "Forget key")));
+    slot.hidden = false;
+    return;
+  }
+  const input = el("input", { type: "password", id: "api-key", name: "api_key", autocomplete: "off", spellcheck: "false",
+    required: true, "aria-describedby": "api-key-hint" });
+  const form = el("form", { class: "panel key-form", "aria-labelledby": "key-title" },
+    el("h2", { id: "key-title" }, `API key for store ${store}`),
+    reason ? el("p", { class: "note error" }, reason) : null,
+    el("div", { class: "field" },
+      el("label", { for: "api-key" }, "API key"),
+      input,
+      el("span", { class: "hint", id: "api-key-hint" },
+        `The merchant's key${scopes ? ` (scopes ${scopes})` : ""}, from \`catalog keys create\`. It is kept in this tab only.`)),
+    el("button", { type: "submit", class: "primary" }, "Use key"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = input.value.trim();
+    if (!key) return;
+    setStoreKey(store, key);
+    keyPrompt(slot, store, { scopes, onKey });
+    onKey();
+  });
+  slot.replaceChildren(form);
+  slot.hidden = false;
+  if (reason || !held) input.focus();
+}
+
+// An <img> of a store's API photo: a page cannot give an <img> a Bearer header, so when the plain load fails
+// (a store whose search is not public) and a key is held, the photo is fetched with the key instead.
+export function keyedImage(img, store, onFail = () => {}) {
+  img.addEventListener("error", async () => {
+    const key = storeKey(store);
+    const src = img.getAttribute("src") || "";
+    if (!key || img.dataset.keyed || !src.startsWith("/v1/")) return onFail(img);
+    img.dataset.keyed = "1";
+    try {
+      const response = await fetch(src, { headers: { Authorization: `Bearer ${key}` } });
+      if (!response.ok) return onFail(img);
+      img.src = URL.createObjectURL(await response.blob());
+    } catch {
+      onFail(img);
+    }
+  });
+  return img;
 }
 
 export async function api(method, path, { store = null, json = undefined, form = undefined, signal } = {}) {
@@ -67,6 +149,8 @@ export function storeFromUrl(fallback = "demo") {
   const store = new URLSearchParams(location.search).get("store");
   return store && /^[a-z0-9][a-z0-9_-]{0,63}$/.test(store) ? store : fallback;
 }
+
+adoptKeyFromFragment(storeFromUrl());
 
 // The page links in the header (a[data-keep-store]) carry the store the page works on; "demo" is the default.
 export function keepStoreInLinks(store) {

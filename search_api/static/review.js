@@ -2,7 +2,7 @@
 // POST /v1/stores/{store}/review/decisions. One state object (store, attribute, min confidence, page),
 // kept in the URL; every part of the page is drawn from the one queue response.
 
-import { api, el, keepStoreInLinks, showError, storeFromUrl } from "/static/api.js";
+import { api, el, keepStoreInLinks, keyedImage, keyPrompt, needsKey, showError, storeFromUrl, storeKey } from "/static/api.js";
 
 const LIMIT = 20;
 const $ = (id) => document.getElementById(id);
@@ -55,7 +55,7 @@ async function load({ focus = null } = {}) {
     render();
   } catch (error) {
     current = null;
-    showError($("error"), error);
+    fail(error);
     $("status").textContent = "";
     $("groups").replaceChildren();
     $("proposals").replaceChildren();
@@ -188,7 +188,7 @@ function proposalCard(proposal) {
     ? proposal.current.map((c) => c.name).join(", ") + (proposal.attribute === "category" && proposal.current[0].value === null ? " (your own name, not a taxonomy category)" : "")
     : "none";
   const photo = proposal.image_url
-    ? el("img", { src: proposal.image_url, alt: "", width: 88, height: 88, loading: "lazy", decoding: "async" })
+    ? keyedImage(el("img", { src: proposal.image_url, alt: "", width: 88, height: 88, loading: "lazy", decoding: "async" }), state.store)
     : el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo");
   const body = { product_id: proposal.product_id, attribute: proposal.attribute, value: proposal.value,
     content_hash: proposal.content_hash };
@@ -200,7 +200,9 @@ function proposalCard(proposal) {
         el("div", {}, el("dt", {}, "Proposed"), el("dd", {}, valueName(proposal),
           " ", el("span", { class: `kind ${proposal.kind}` }, proposal.kind === "adds" ? "adds" : "contradicts yours: accepting replaces it"))),
         el("div", {}, el("dt", {}, "Yours"), el("dd", {}, current)),
-        el("div", {}, el("dt", {}, "Confidence"), el("dd", {}, el("meter", { min: 0, max: 1, value: proposal.confidence, "aria-hidden": "true" }), " ", percent(proposal.confidence))),
+        el("div", {}, el("dt", {}, "Confidence"), el("dd", {}, el("meter", { min: 0, max: 1, value: proposal.confidence, "aria-hidden": "true" }), " ", percent(proposal.confidence),
+          proposal.precision !== null && proposal.precision !== undefined
+            ? el("span", { class: "muted sure", title: "how often the store's trained answers like this one were right" }, ` · ~${Math.round(proposal.precision * 100)}% sure`) : null)),
         el("div", {}, el("dt", {}, "Evidence"), el("dd", {}, evidenceText(proposal))))),
     el("div", { class: "actions" },
       el("button", { type: "button", class: "primary accept", "aria-label": `Accept ${label}`,
@@ -261,7 +263,7 @@ async function decide(decision, body, { count, what, group = false, trigger }) {
     $("status").textContent = `${message} ${$("status").textContent}`;
     $("status").focus();
   } catch (error) {
-    showError($("error"), error);
+    fail(error);
     document.querySelectorAll("button.accept, button.reject").forEach((b) => { b.disabled = false; });
     if (trigger && document.contains(trigger)) trigger.focus();
   } finally {
@@ -275,6 +277,18 @@ function setFilters(changes, push) {
   load();
 }
 
+// The queue is the merchant's: it asks for the store's key (write scope), and again when one is refused.
+const askKey = (reason = "") => keyPrompt($("key-slot"), state.store, { reason, scopes: "write", onKey: () => load() });
+
+function fail(error) {
+  if (needsKey(error)) {
+    showError($("error"), null);
+    askKey(error.message);
+  } else {
+    showError($("error"), error);
+  }
+}
+
 function init() {
   const storeInput = $("store");
   storeInput.value = state.store;
@@ -286,7 +300,8 @@ function init() {
       return;
     }
     state.store = storeInput.value;
-    setFilters({ attribute: "" }, true);
+    askKey();
+    if (storeKey(state.store)) setFilters({ attribute: "" }, true);
   });
   $("filters").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -317,7 +332,8 @@ function init() {
   panel.open = wide.matches;
   wide.addEventListener("change", () => { panel.open = wide.matches; });
   writeUrl(false);
-  load();
+  askKey();
+  if (storeKey(state.store)) load();
 }
 
 init();

@@ -10,7 +10,7 @@
 // A live conversation (the API's session_id) refines with the next message; a URL opened afresh (a shared
 // link, a reload, the back button) re-runs its messages with its filters and starts a new session from there.
 
-import { api, el, formatPrice, keepStoreInLinks, showError, storeFromUrl } from "/static/api.js";
+import { api, el, formatPrice, keepStoreInLinks, keyedImage, keyPrompt, needsKey, showError, storeFromUrl } from "/static/api.js";
 import { renderFacets } from "/static/search-facets.js";
 
 const PAGE_SIZE = 24;
@@ -137,7 +137,13 @@ async function run(next, { message = null, paging = false, push = true, focus = 
     restoreFocus(focus);
   } catch (err) {
     if (err && err.name === "AbortError") return;
-    showError(dom.error, err);
+    if (needsKey(err)) {
+      // A store whose search is not public: the shopper's site holds a search key for it.
+      keyPrompt($("key-slot"), next.store, { reason: err.message, scopes: "search", onKey: () => run(next, { push: false }) });
+      clearResults();
+    } else {
+      showError(dom.error, err);
+    }
     dom.status.textContent = "";
     if (err && err.status === 404) clearResults(); // e.g. an unknown store: nothing of another store stays
   } finally {
@@ -242,8 +248,8 @@ function renderResults(results) {
   dom.grid.replaceChildren(...results.map((r) => {
     const price = formatPrice(r.price, r.currency);
     const photo = r.image_url
-      ? el("img", { src: r.image_url, alt: "", loading: "lazy", decoding: "async", width: 320, height: 320,
-        onerror: (event) => event.target.replaceWith(el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo")) })
+      ? keyedImage(el("img", { src: r.image_url, alt: "", loading: "lazy", decoding: "async", width: 320, height: 320 }),
+        state.store, (img) => img.replaceWith(el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo")))
       : el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo");
     const matched = r.matched_attributes.length
       ? el("ul", { class: "matched", "aria-label": "Matches" },

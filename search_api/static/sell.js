@@ -5,7 +5,7 @@
 // each suggestion (POST .../feedback) and polls the product (GET .../products/{id}) until it is searchable.
 // Every decision is the API's; this page only shows it and sends the merchant's choices back.
 
-import { api, ApiError, el, keepStoreInLinks, showError, storeFromUrl } from "/static/api.js";
+import { api, ApiError, el, keepStoreInLinks, keyPrompt, needsKey, showError, storeFromUrl, storeKey } from "/static/api.js";
 
 const DEBOUNCE_MS = 400;
 const POLL_MS = 1000;
@@ -109,6 +109,7 @@ async function suggest() {
   } catch (error) {
     if (error && error.name === "AbortError") return;
     if (generation !== state.generation) return;
+    if (needsKey(error)) askKey(error.message);
     setSuggestState("No suggestions: " + (error instanceof ApiError ? error.message : String(error)), "error");
   } finally {
     if (state.controller === controller) state.controller = null;
@@ -146,7 +147,7 @@ async function applySuggestion(body) {
       if (known) continue;
       state.chips.push({ key: `chip-${++state.chipSeq}`, attribute: attribute.handle, attributeName: attribute.name,
         suggested: value.handle, suggestedName: value.name, value: value.handle, valueName: value.name,
-        confidence: value.confidence, removed: false });
+        confidence: value.confidence, precision: value.precision ?? null, removed: false });
     }
   }
   renderSafety(body);
@@ -311,10 +312,14 @@ function chipElement(chip, values, position) {
     renderAttributes();
   });
   const kind = chipState(chip);
-  const marker = kind === "suggested" ? percent(chip.confidence) : kind;
+  // A store head's answer says how sure it is: the precision its answers reached on the store's own products.
+  const sure = kind === "suggested" && chip.precision !== null && chip.precision !== undefined;
+  const marker = sure ? `~${Math.round(chip.precision * 100)}% sure` : kind === "suggested" ? percent(chip.confidence) : kind;
+  const markTitle = sure ? "how often this store's trained suggestions like this one were right"
+    : kind === "suggested" ? "confidence" : null;
   return el("li", {}, el("span", { class: `chip value-chip ${kind}`, dataset: { state: kind, attribute: chip.attribute } },
     select,
-    el("span", { class: "chip-mark", title: kind === "suggested" ? "confidence" : null }, marker),
+    el("span", { class: "chip-mark", title: markTitle }, marker),
     el("button", { type: "button", class: "chip-remove", "aria-label": `Remove ${chip.attributeName}: ${chip.valueName || "empty"}`,
       onclick: () => removeChip(chip) }, el("span", { "aria-hidden": "true" }, "×"))));
 }
@@ -485,7 +490,8 @@ async function save(event) {
     poll(path, productId, title, savedAt, pollToken);
   } catch (err) {
     status.textContent = "";
-    showError(error, err);
+    if (needsKey(err)) askKey(err.message);
+    else showError(error, err);
   } finally {
     state.saving = false;
     $("save").disabled = false;
@@ -549,8 +555,18 @@ async function showAcceptance() {
       $("acceptance").hidden = false;
     }
   } catch (err) {
-    showError($("error"), err);
+    if (needsKey(err)) askKey(err.message);
+    else showError($("error"), err);
   }
+}
+
+// The listing assistant is the merchant's: it asks for the store's key (suggest and write scopes), and
+// again when one is refused; with a key, what was waiting on it runs.
+function askKey(reason = "") {
+  keyPrompt($("key-slot"), store, { reason, scopes: "suggest, write", onKey: () => {
+    showAcceptance();
+    scheduleSuggest();
+  } });
 }
 
 // ------------------------------------------------------------------ wiring
@@ -591,7 +607,8 @@ function init() {
   $("category-search").addEventListener("input", searchCategories);
   $("add-attribute").addEventListener("change", addAttribute);
   $("listing").addEventListener("submit", save);
-  showAcceptance();
+  askKey();
+  if (storeKey(store)) showAcceptance();
 }
 
 init();

@@ -4,7 +4,10 @@
   holding the bundled fixture catalog as store `demo`, imported, extracted and indexed. The home is a
   copy of the session's `demo_settings` home (built once per session, shared with the API tests), taken
   with the SQLite backup API and without the lock files, so the served process owns its own engines
-  (DESIGN.md section 2) while `demo_runtime` may hold the original's. Waits for /readyz 200.
+  (DESIGN.md section 2) while `demo_runtime` may hold the original's. Waits for /readyz 200. As `make demo`
+  leaves it, store `demo`'s search is public and `served.key` is a merchant key (scopes suggest, write);
+  `served.headers` sends it. The server logs every request (uvicorn's access log, `served.log`): the session
+  ends by checking that no key was ever in it.
 - `browser` (session): Chromium from /usr/bin/chromium (never a downloaded browser), headless.
 - `page` (per test): a fresh context (no cookies, storage or history) with `base_url` = the served URL,
   1440x900. The pages run under their real Content-Security-Policy (no eval), so wait with locators and
@@ -47,6 +50,22 @@ class Served:
     home: Path
     log: Path
     process: subprocess.Popen
+    key: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+def _demo_access(home: Path) -> str:
+    """What `catalog demo` sets up: store demo public for search, and a merchant key, returned."""
+    from indexer.settings import Settings
+    from indexer.store import CatalogStore
+    from tests.keys import store_key
+
+    with CatalogStore.open(Settings(CATALOG_HOME=home, DATABASE_URL=None).sqlalchemy_url) as catalog:
+        catalog.set_public_search("demo", True)
+        return store_key(catalog, "demo", "suggest", "write")
 
 
 def _free_port() -> int:
@@ -89,6 +108,7 @@ def _wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
 def served(demo_settings, tmp_path_factory):
     home = tmp_path_factory.mktemp("served-home")
     _copy_home(Path(demo_settings.catalog_home), home)
+    key = _demo_access(home)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
@@ -98,11 +118,11 @@ def served(demo_settings, tmp_path_factory):
     command = [str(catalog)] if catalog.exists() else [sys.executable, "-c", "from search_api.cli import main; main()"]
     with log.open("wb") as out:
         # cwd = the home: no developer .env file is read by the served settings.
-        process = subprocess.Popen([*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                   cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([*command, "serve", "--host", "127.0.0.1", "--port", str(port),
+                                    "--log-level", "info"], cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_ready(url, process, log)
-        yield Served(url=url, home=home, log=log, process=process)
+        yield Served(url=url, home=home, log=log, process=process, key=key)
     finally:
         process.terminate()
         try:
@@ -110,6 +130,9 @@ def served(demo_settings, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    # Every request was logged (the access log is on): not one line holds the key or its secret.
+    logged = log.read_text(errors="replace")
+    assert "GET /readyz" in logged and key.rsplit("_", 1)[1] not in logged, "a key reached the server's log"
 
 
 @pytest.fixture(scope="session")

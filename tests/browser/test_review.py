@@ -8,14 +8,14 @@ import time
 import urllib.request
 
 
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:
+def get_json(url: str, headers: dict | None = None) -> dict:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=10) as response:
         return json.loads(response.read())
 
 
-def post_json(url: str, body: dict) -> dict:
+def post_json(url: str, body: dict, headers: dict | None = None) -> dict:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **(headers or {})})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -38,12 +38,12 @@ SEARCHED = {"category", "color", "fabric", "material", "target-gender", "size", 
 
 def small_group(served) -> tuple[dict, dict, list[str]]:
     """A value group of a few products, all additions, of an attribute no other scenario searches by."""
-    queue = get_json(f"{served.url}/v1/stores/demo/review?limit=1")
+    queue = get_json(f"{served.url}/v1/stores/demo/review?limit=1", served.headers)
     candidates = sorted(((v["count"], g["attribute"], v["value"]), g, v) for g in queue["groups"]
                         if g["attribute"] not in SEARCHED for v in g["values"] if 2 <= v["count"] <= 6)
     for _, group, value in candidates:
         chosen = get_json(f"{served.url}/v1/stores/demo/review?attribute={group['attribute']}"
-                          f"&value={value['value']}&limit=500")
+                          f"&value={value['value']}&limit=500", served.headers)
         if all(p["kind"] == "adds" for p in chosen["proposals"]):
             products = sorted({p["product_id"] for p in chosen["proposals"]})
             assert len(products) == value["count"]
@@ -53,7 +53,7 @@ def small_group(served) -> tuple[dict, dict, list[str]]:
 
 def test_accepting_a_group_makes_its_value_merchant_data(page, served, screenshot):
     group, value, products = small_group(served)
-    page.goto("/review?store=demo")
+    page.goto(f"/review?store=demo#key={served.key}")
     first = page.locator(".proposal").first
     first.wait_for()
     assert "proposals in" in page.get_by_role("status").inner_text()
@@ -79,7 +79,7 @@ def test_accepting_a_group_makes_its_value_merchant_data(page, served, screensho
 
     # Merchant data now: the products' own attributes hold the value ...
     for pid in products:
-        product = get_json(f"{served.url}/v1/stores/demo/products/{pid}")["product"]
+        product = get_json(f"{served.url}/v1/stores/demo/products/{pid}", served.headers)["product"]
         assert value["name"] in [v for vs in product["attributes"].values() for v in vs], product["attributes"]
     # ... and, once the sync applied it (about a second), a search filter on it finds them as the merchant's.
     field = f"attr.{group['attribute']}"
@@ -97,12 +97,13 @@ def test_accepting_a_group_makes_its_value_merchant_data(page, served, screensho
         time.sleep(0.5)
     assert merchant == set(products), found["results"][:3]
     # The queue no longer proposes it.
-    after = get_json(f"{served.url}/v1/stores/demo/review?attribute={group['attribute']}&limit=500")
+    after = get_json(f"{served.url}/v1/stores/demo/review?attribute={group['attribute']}&limit=500",
+                     served.headers)
     assert not any(p["value"] == value["value"] and p["product_id"] in products for p in after["proposals"])
 
 
 def test_the_queue_works_from_the_keyboard(page, served):
-    page.goto("/review?store=demo&attribute=category&min_confidence=0.99")
+    page.goto(f"/review?store=demo&attribute=category&min_confidence=0.99#key={served.key}")
     page.locator(".proposal").first.wait_for()
     assert page.get_by_label("Minimum confidence").input_value() == "99"
     # Every control has an accessible name.
@@ -121,5 +122,5 @@ def test_the_queue_works_from_the_keyboard(page, served):
     page.keyboard.press("Enter")
     page.get_by_role("status").filter(has_text="Rejected 1 proposal").wait_for()
     assert page.evaluate("document.activeElement.id") == "status"
-    after = get_json(f"{served.url}/v1/stores/demo/review?attribute=category&limit=500")
+    after = get_json(f"{served.url}/v1/stores/demo/review?attribute=category&limit=500", served.headers)
     assert pid not in {p["product_id"] for p in after["proposals"]}

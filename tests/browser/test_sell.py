@@ -17,13 +17,13 @@ TITLE = "Ridgeline day backpack"
 SEARCHABLE_TIMEOUT_MS = 180_000  # the served process extracts the photo, then its index sync applies it
 
 
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=30) as response:
+def get_json(url: str, headers: dict | None = None) -> dict:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as response:
         return json.loads(response.read())
 
 
 def test_list_a_product_with_a_photo_edit_a_chip_save_and_find_it(page, served, screenshot):
-    page.goto("/sell?store=demo")
+    page.goto(f"/sell?store=demo#key={served.key}")  # the link `make demo` prints
     suggestions = page.get_by_role("region", name="Suggestions")
     assert suggestions.get_attribute("aria-live") == "polite"
     screenshot(page, "sell-empty")
@@ -64,7 +64,7 @@ def test_list_a_product_with_a_photo_edit_a_chip_save_and_find_it(page, served, 
     screenshot(page, "sell-saved")
 
     # The product as saved: the uploaded photo, the merchant's category and the edited colour.
-    stored = get_json(f"{served.url}/v1/stores/demo/products/{product_id}")
+    stored = get_json(f"{served.url}/v1/stores/demo/products/{product_id}", served.headers)
     assert stored["index"]["indexed"] and stored["extraction"] is not None
     assert stored["product"]["merchant_category_id"] == "lb-1"
     assert "Navy" in stored["product"]["attributes"]["color"] or edited == "color__blue"
@@ -79,7 +79,7 @@ def test_list_a_product_with_a_photo_edit_a_chip_save_and_find_it(page, served, 
     page.locator(f"[data-product-id='{product_id}']").wait_for(timeout=30_000)
 
     # The merchant's decisions are feedback: the category accepted, the colour edited.
-    report = get_json(f"{served.url}/v1/stores/demo/feedback/acceptance")
+    report = get_json(f"{served.url}/v1/stores/demo/feedback/acceptance", served.headers)
     assert report["category"]["accepted"] >= 1
     assert report["attributes"]["color"]["edited"] >= 1
     print(f"suggest latency seen from the page: {latency_ms} ms")
