@@ -204,7 +204,10 @@ class SearchService:
     def _retrieve(self, store, query: _Query, filters, mode, timings, want: int) -> Ranked:
         """The first `want` results (at least) of one fixed order, and the total they are counted in."""
         sort = query.sort
-        flt = and_all([NOT_FLAGGED, to_filter(_widen_categories(filters, query.groups))])
+        # A sort orders by the field alone, so no words rank the named kind first: a widened group would list
+        # its other kinds ahead ("lowest price sports bra" gave the cheaper tanks). Sorted, the kind is exact.
+        kinds = filters if sort is not None else _widen_categories(filters, query.groups)
+        flt = and_all([NOT_FLAGGED, to_filter(kinds)])
         filters_only = not query.text.strip()
         text, q = _with_category_words(query.text, query.phrase, filters, query.vocab)
         t = time.perf_counter()

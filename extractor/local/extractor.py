@@ -95,9 +95,10 @@ class _Work:
 
 class LocalExtractor:
     name = "local"
-    # 5: every photo read for colour, variant photos' colours, colour-aware duplicates; 4: one-colour garments
-    # are Solid, shoe-sized titles are footwear; 3: colour names, sizes
-    version = "5"
+    # 6: a white garment on a white backdrop is read from its shading; 5: every photo read for colour, variant
+    # photos' colours, colour-aware duplicates; 4: one-colour garments are Solid, shoe-sized titles are
+    # footwear; 3: colour names, sizes
+    version = "6"
 
     def __init__(self, models_dir: Path | None = None, ocr: bool = False, safety: bool = True,
                  store_head: Any = None) -> None:

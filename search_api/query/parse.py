@@ -9,6 +9,9 @@ Passes, in order, each consuming character spans of the (length-capped) query:
      never a price bound: a bound would need a price scale the word does not give, and a sort cannot
      empty the results
   3. size ("size M", "size 32", "XL"; a bare number only when the store sells that size)
+  3b. phrasing (`search_api.query.phrasing`): occasion and superlative words as the store's value names
+     for the ranking text ("winter" -> Wintry, "lightest" -> Lightweight), clothing words as the store's
+     Clothing category; question and filler words leave the text at the end
   4. values and categories: the store's own value and category names, the taxonomy's value matcher
      (synonyms: "mens" -> Male, "grey" -> Gray) and category search ("tee" -> T-Shirts), kept only when
      the store has them; longest phrase first, a category beats an attribute value on the same words
@@ -37,6 +40,7 @@ from search_api.query.filters import (  # noqa: F401  (old import names, kept fo
     to_filter,
 )
 from search_api.query.models import AppliedFilter, ParsedQuery
+from search_api.query.phrasing import drop_filler, read_phrasing, value_aliases
 from search_api.query.vocabulary import StoreVocabulary
 from taxonomy.matcher import PhraseMatcher
 from taxonomy.text import normalize_phrase, normalize_token, tokenize
@@ -127,10 +131,11 @@ _PRICE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("span", re.compile(rf"(?<![\w.])(\$|usd\s?)?\s?{_NUM}\s*(?:-|–|to)\s*(\$|usd\s?)?\s?{_NUM}({_UNIT})?")),
     ("around", re.compile(rf"\b(?:around|about|approximately|roughly|~)\s*{_CUR}{_NUM}{_UNIT}?")),
     ("lte", re.compile(
-        rf"(?:\b(?:under|below|less than|cheaper than|lower than|at most|max(?:imum)?|up to|no more than|"
-        rf"not more than|within|budget(?: of)?)|<=?)\s*(?:of\s+)?{_CUR}{_NUM}{_UNIT}?")),
+        rf"(?:\b(?:under|below|less than|cheaper than|less expensive than|lower than|at most|max(?:imum)?|up to|"
+        rf"no more than|not more than|within|budget(?: of)?)|<=?)\s*(?:of\s+)?{_CUR}{_NUM}{_UNIT}?")),
     ("gte", re.compile(
-        rf"(?:\b(?:over|above|more than|at least|min(?:imum)?|greater than|starting at|upwards of)|>=?)"
+        rf"(?:\b(?:over|above|more than|pricier than|more expensive than|costlier than|at least|min(?:imum)?|"
+        rf"greater than|starting at|upwards of)|>=?)"
         rf"\s*{_CUR}{_NUM}{_UNIT}?")),
     ("lte_suffix", re.compile(
         rf"(?<![\w.]){_CUR}{_NUM}{_UNIT}?\s*(?:or|and)\s+(?:less|under|below|cheaper)\b")),
@@ -254,6 +259,8 @@ def _compile(vocab: StoreVocabulary, taxonomy: Any) -> _Compiled:
                 add(slug, _Entry("attr", handle, key, name, CONF_NAME_PART, False))
             if not multi and norm.endswith("ed") and len(norm) >= 6:  # "hooded" also for "hood"
                 add(norm[:-2], _Entry("attr", handle, key, name, CONF_NAME_PART, False))
+    for alias, handle, key, name in value_aliases(vocab):
+        add(normalize_phrase(alias), _Entry("attr", handle, key, name, CONF_NAME_PART, False))
     for cid, name in vocab.categories.items():
         norm = normalize_phrase(name)
         add(
@@ -284,7 +291,9 @@ def _compile(vocab: StoreVocabulary, taxonomy: Any) -> _Compiled:
     known = _known_words(taxonomy)
     fuzzy: dict[str, list[tuple[str, _Entry]]] = {}
     for phrase, entry in phrases:
-        if " " in phrase or len(phrase) < 5 or not entry.exact:
+        # The store's own names, and category words (a part of "Coats & Jackets", a shopper word for a kind
+        # such as "hoodie"): a misspelt noun is most often a product type ("jackt" -> Jackets).
+        if " " in phrase or len(phrase) < 5 or not (entry.exact or entry.kind == "category"):
             continue
         for k in _deletions(phrase):
             fuzzy.setdefault(k, []).append((phrase, entry))
@@ -389,6 +398,11 @@ def parse_query(text: str, vocab: StoreVocabulary, taxonomy: Any = None) -> Pars
     _parse_price(st)
     _parse_sort(st)
     _parse_size(st, comp, vocab)
+    phrasing = read_phrasing(st.low, vocab, st.free)
+    for start, end in phrasing.spans:
+        st.take(start, end)
+    for cid, name, span in phrasing.categories:
+        st.filters.append((span[0], category_filter(cid, name, span=span, confidence=CONF_NAME_PART)))
     _parse_terms(st, comp, vocab, taxonomy)
     st.filters.sort(key=lambda pf: pf[0])
     filters: list[AppliedFilter] = []
@@ -397,7 +411,8 @@ def parse_query(text: str, vocab: StoreVocabulary, taxonomy: Any = None) -> Pars
         if f.id not in seen:
             seen.add(f.id)
             filters.append(f)
-    return ParsedQuery(text=_residual(st), filters=filters, sort=st.sort)
+    text = drop_filler(" ".join([_residual(st), *phrasing.words]))
+    return ParsedQuery(text=text, filters=filters, sort=st.sort)
 
 
 def _num(raw: str, k: str | None) -> float:

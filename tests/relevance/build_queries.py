@@ -307,8 +307,55 @@ def is_light(p) -> bool:
     return bool({"Warm", "Hot"} & p.climate) or "Lightweight" in p.style
 
 
+def is_warm(p) -> bool:
+    """Made for the cold: the catalog's Cold/Wintry climate, an insulated style, or a fleece or wool fabric."""
+    return (bool({"Cold", "Wintry"} & p.climate) or "Insulated" in p.style
+            or any(m in ("Fleece", "Wool") for m in p.material))
+
+
+def is_wet_weather(p) -> bool:
+    """Made for rain: the Rainy climate, a rain coat or hard shell, or a description that says it keeps water out."""
+    return ("Rainy" in p.climate or bool({"Rain Coat", "Hard Shell"} & p.style)
+            or text_has(p, r"waterproof|water[- ]resistant|water[- ]repellent|rain\b"))
+
+
+def water_resistant_watch(p):
+    return t(is_watch(p) and text_has(p, r"water[- ]resistant|waterproof|lap pool"), near=is_watch(p))
+
+
+class ByPrice:
+    """A superlative over price ("cheapest hoodie"): 2 = a product of the kind priced among its `n` lowest
+    (or highest) prices, ties included; 1 = another product of the kind (a near miss); 0 = not the kind.
+    `prepare` reads the catalog's prices before the rule is applied."""
+
+    def __init__(self, kind, n: int, lowest: bool = True) -> None:
+        self.kind, self.n, self.lowest = kind, n, lowest
+        self.bound: float | None = None
+
+    def prepare(self, products: list[Product]) -> None:
+        prices = sorted((p.price for p in products if self.kind(p) == OK and p.price is not None),
+                        reverse=not self.lowest)
+        self.bound = prices[min(self.n, len(prices)) - 1]
+
+    def __call__(self, p) -> int:
+        kind = self.kind(p)
+        if kind != OK or p.price is None:
+            return NEAR if kind else NO
+        inside = p.price <= self.bound if self.lowest else p.price >= self.bound
+        return OK if inside else NEAR
+
+
+def not_backpack(p) -> int:
+    return b("Backpack" not in p.style)
+
+
+def not_capri(p) -> int:
+    return b("Capri" not in p.style and not name_has(p, "capri"))
+
+
 # --------------------------------------------------------------------------------------------------
-# The queries: (query text, kind, rule). rule(p) -> 2 / 1 / 0
+# The queries: (query text, kind, rule). rule(p) -> 2 / 1 / 0. A follow-up's text is a tuple of turns:
+# the earlier turns, then the judged one; its rule judges what the whole conversation asks for.
 # --------------------------------------------------------------------------------------------------
 
 QUERIES = [
@@ -480,6 +527,109 @@ QUERIES = [
     ("womans tank top", "misspelling", lambda p: combine(t(is_tank(p)), gender(p, "Women"))),
     ("sprots bra", "misspelling", lambda p: t(is_bra(p))),
     ("mens shrots", "misspelling", lambda p: combine(t(is_shorts(p)), gender(p, "Men"))),
+
+    # ---- use and occasion, without the catalog's attribute words (issue 17) -------------------------
+    ("something warm for hiking in the rain", "use",
+     lambda p: combine(t(is_jacket(p) or is_hoodie(p)), b(is_warm(p), near=True), b(is_wet_weather(p), near=True))),
+    ("a gift for a runner", "use",
+     lambda p: t(text_has(p, RUNNING), near=is_watch(p) and "Exercise" in p.category_gear)),
+    ("gym bag that fits a laptop", "use",
+     lambda p: combine(t(is_bag(p)), b("Gym" in p.activity, near=True),
+                       b("Laptop" in p.style or "Laptop Sleeve" in p.features, near=True))),
+    ("something to wear for hot yoga", "use",
+     lambda p: combine(t(is_apparel(p) and is_yoga_wear(p)), climate(p, "Hot", "Warm"))),
+    ("clothes for running in winter", "use",
+     lambda p: combine(t(is_apparel(p)), b(text_has(p, RUNNING), near=True), climate(p, "Cold", "Wintry"))),
+    ("packing for a weekend away", "use",
+     lambda p: t(is_bag(p) and "Overnight" in p.activity, near=is_bag(p) and "Travel" in p.activity)),
+    ("staying hydrated during workouts", "use",
+     lambda p: t(is_fitness(p) and "Hydration" in p.category_gear,
+                 near=is_bag(p) and "Hydration Pocket" in p.features)),
+    ("a bag for school", "use", lambda p: t(is_bag(p) and "School" in p.activity, near=is_bag(p))),
+    ("home workout gear", "use", lambda p: t(is_fitness(p) or is_video(p))),
+    ("something to keep me cool in the summer heat", "use",
+     lambda p: t(is_apparel(p) and "Hot" in p.climate, near=is_apparel(p) and "Warm" in p.climate)),
+    ("outfit for a cold morning walk, women", "use",
+     lambda p: combine(t(is_apparel(p)), gender(p, "Women"), climate(p, "Cold", "Wintry"))),
+
+    # ---- questions ---------------------------------------------------------------------------------
+    ("do you have waterproof jackets?", "question", lambda p: t(is_jacket(p) and is_wet_weather(p), near=is_jacket(p))),
+    ("do you sell duffel bags?", "question", lambda p: bag_style(p, "Duffel")),
+    ("are there any men's hoodies under $55?", "question",
+     lambda p: combine(t(is_hoodie(p)), gender(p, "Men"), price(p, hi=55, hi_strict=True))),
+    ("what backpacks do you have", "question", lambda p: bag_style(p, "Backpack")),
+    ("which watches are water resistant?", "question", water_resistant_watch),
+    ("do you carry organic cotton tees?", "question", lambda p: combine(t(is_tee(p)), material(p, "Organic Cotton"))),
+    ("can i get a black tank top for women?", "question",
+     lambda p: combine(t(is_tank(p)), gender(p, "Women"), color(p, "Black"))),
+    ("is there a yoga strap?", "question", lambda p: t(name_has(p, r"yoga straps?\b"), near=kit_contains(p))),
+    ("have you got any fleece jackets?", "question",
+     lambda p: t(is_jacket(p) and material(p, "Fleece") == OK, near=is_jacket(p))),
+    ("where can i find women's capris?", "question",
+     lambda p: combine(t(is_pants(p) and "Capri" in p.style, near=is_pants(p)), gender(p, "Women"))),
+    ("how much are the foam rollers?", "question", lambda p: t(name_has(p, r"foam roller"), near=kit_contains(p))),
+
+    # ---- comparisons and superlatives. The catalog has prices, climates and styles, no ratings or
+    # weights: "lightest" is the Lightweight style, "warmest" the warm rule, "best rated" judges the
+    # kind alone (nothing in the data ranks tees by rating). -------------------------------------------
+    ("cheapest hoodie", "superlative", ByPrice(lambda p: t(is_hoodie(p)), 5)),
+    ("most expensive watch", "superlative", ByPrice(watch, 3, lowest=False)),
+    ("lowest price sports bra", "superlative", ByPrice(lambda p: t(is_bra(p)), 2)),
+    ("lightest jacket for women", "superlative",
+     lambda p: combine(t(is_jacket(p)), gender(p, "Women"), style(p, "Lightweight"))),
+    ("warmest men's jacket", "superlative",
+     lambda p: combine(t(is_jacket(p)), gender(p, "Men"), b(is_warm(p), near=True))),
+    ("best rated tee", "superlative", lambda p: t(is_tee(p))),
+    ("lightest backpack", "superlative",
+     lambda p: combine(bag_style(p, "Backpack"), b("Lightweight" in p.features, near=True))),
+    ("tees cheaper than $25", "superlative", lambda p: combine(t(is_tee(p)), price(p, hi=25, hi_strict=True))),
+    ("watches pricier than $50", "superlative", lambda p: combine(watch(p), price(p, lo=50, lo_strict=True))),
+    ("a jacket warmer than a windbreaker", "superlative", lambda p: t(is_jacket(p) and is_warm(p), near=is_jacket(p))),
+
+    # ---- several constraints at once: negation and price together ----------------------------------
+    ("mens hoodie under $60 not black", "multi",
+     lambda p: combine(t(is_hoodie(p)), gender(p, "Men"), price(p, hi=60, hi_strict=True), no_color(p, "Black"))),
+    ("womens jacket under 70 no polyester", "multi",
+     lambda p: combine(t(is_jacket(p)), gender(p, "Women"), price(p, hi=70, hi_strict=True),
+                       no_material(p, "Polyester"))),
+    ("bag under $40 except backpacks", "multi",
+     lambda p: combine(t(is_bag(p)), price(p, hi=40, hi_strict=True), not_backpack(p))),
+    ("womens shorts under $35 not cotton", "multi",
+     lambda p: combine(t(is_shorts(p)), gender(p, "Women"), price(p, hi=35, hi_strict=True), no_material(p, "Cotton"))),
+    ("mens tee under 30 without polyester", "multi",
+     lambda p: combine(t(is_tee(p)), gender(p, "Men"), price(p, hi=30, hi_strict=True), no_material(p, "Polyester"))),
+    ("yoga pants under $50, no capris", "multi",
+     lambda p: combine(yoga_pants(p), price(p, hi=50, hi_strict=True), not_capri(p))),
+    ("tank top for women under $30 not white", "multi",
+     lambda p: combine(t(is_tank(p)), gender(p, "Women"), price(p, hi=30, hi_strict=True), no_color(p, "White"))),
+    ("watch between 40 and 60 but not analog", "multi",
+     lambda p: combine(watch(p), price(p, 40, 60), b(not name_has(p, "analog")))),
+    ("men's pants over $40 not black", "multi",
+     lambda p: combine(t(is_pants(p)), gender(p, "Men"), price(p, lo=40, lo_strict=True), no_color(p, "Black"))),
+    ("hoodie for women between $40 and $60, no zipper", "multi",
+     lambda p: combine(t(is_hoodie(p)), gender(p, "Women"), price(p, 40, 60), b(not zipped(p)))),
+
+    # ---- conversational follow-ups: earlier turns, then the judged one -----------------------------
+    (("mens hoodie", "in black"), "followup",
+     lambda p: combine(t(is_hoodie(p)), gender(p, "Men"), color(p, "Black"))),
+    (("womens jacket", "under $60"), "followup",
+     lambda p: combine(t(is_jacket(p)), gender(p, "Women"), price(p, hi=60, hi_strict=True))),
+    (("backpack", "something cheaper, under 40"), "followup",
+     lambda p: combine(bag_style(p, "Backpack"), price(p, hi=40, hi_strict=True))),
+    (("tank top", "for women", "not white"), "followup",
+     lambda p: combine(t(is_tank(p)), gender(p, "Women"), no_color(p, "White"))),
+    (("mens shorts", "show me blue ones"), "followup",
+     lambda p: combine(t(is_shorts(p)), gender(p, "Men"), color(p, "Blue"))),
+    (("hoodie under $50", "for women"), "followup",
+     lambda p: combine(t(is_hoodie(p)), gender(p, "Women"), price(p, hi=50, hi_strict=True))),
+    (("watch", "for women"), "followup", lambda p: combine(watch(p), gender(p, "Women"))),
+    (("tees for men", "organic cotton"), "followup",
+     lambda p: combine(t(is_tee(p)), gender(p, "Men"), material(p, "Organic Cotton"))),
+    (("bags", "no backpacks"), "followup", lambda p: combine(t(is_bag(p)), not_backpack(p))),
+    (("yoga pants", "in black under $50"), "followup",
+     lambda p: combine(yoga_pants(p), color(p, "Black"), price(p, hi=50, hi_strict=True))),
+    (("womens jacket", "what about hoodies?"), "followup",
+     lambda p: combine(t(is_hoodie(p)), gender(p, "Women"))),
 ]
 
 
@@ -487,16 +637,21 @@ QUERIES = [
 # Main
 # --------------------------------------------------------------------------------------------------
 
-KINDS = ("keyword", "conversational", "price", "negation", "misspelling", "attribute", "gear")
+KINDS = ("keyword", "conversational", "price", "negation", "misspelling", "attribute", "gear",
+         "use", "question", "superlative", "multi", "followup")
 
 
 def build(products: list[Product]) -> list[dict]:
     out = []
     seen = set()
-    for query, kind, rule in QUERIES:
+    for text, kind, rule in QUERIES:
+        turns = list(text) if isinstance(text, tuple) else [text]
+        previous, query = turns[:-1], turns[-1]
         assert kind in KINDS, kind
-        assert query not in seen, query
-        seen.add(query)
+        assert tuple(turns) not in seen, turns
+        seen.add(tuple(turns))
+        if hasattr(rule, "prepare"):
+            rule.prepare(products)
         judgments = {}
         for p in products:
             g = rule(p)
@@ -505,7 +660,10 @@ def build(products: list[Product]) -> list[dict]:
                 judgments[p.id] = g
         judgments = dict(sorted(judgments.items(), key=lambda kv: (-kv[1], kv[0])))
         assert any(g == 2 for g in judgments.values()), f"no fully relevant product for {query!r}"
-        out.append({"query": query, "judgments": judgments, "kind": kind})
+        row = {"query": query, "judgments": judgments, "kind": kind}
+        if previous:
+            row["previous"] = previous
+        out.append(row)
     return out
 
 
@@ -525,7 +683,7 @@ def main(argv=None) -> int:
     if args.show:
         by_id = {p.id: p for p in products}
         for r in rows:
-            print(f"\n## [{r['kind']}] {r['query']}")
+            print(f"\n## [{r['kind']}] {' | '.join([*r.get('previous', []), r['query']])}")
             for pid, g in r["judgments"].items():
                 p = by_id[pid]
                 print(f"  {g} {pid:15} {p.name[:40]:40} {'/'.join(sorted(p.gender))[:12]:12} "

@@ -1,0 +1,133 @@
+"""Shopper phrasing that names no value of the catalog but means one, and words that carry nothing to
+search by (issue 17: queries about a use or an occasion, questions, superlatives).
+
+- A use or an occasion ("for running in winter", "hiking in the rain", "a weekend away") and a
+  superlative the catalog has a field for ("lightest", "warmest") add the store's own value names to the
+  ranking text ("Wintry", "Rainy", "Lightweight"): only names some attribute of the store has, so a
+  store without climates gets nothing. They rank, never filter: a listing often lacks the value.
+- Words for clothing as a whole ("clothes", "outfit", "something to wear") are the store's Clothing
+  category, a filter like any category word.
+- Question and filler words ("do you have", "are there any", "how much are", "best rated": the catalog
+  holds no ratings) leave the ranking text.
+
+Pure functions over the lower-cased query and the store's vocabulary; `parse.parse_query` calls them.
+The tables were written looking at the development half of tests/relevance only (README there).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from search_api.query.vocabulary import StoreVocabulary
+
+
+@dataclass(frozen=True)
+class Occasion:
+    pattern: re.Pattern[str]
+    values: tuple[str, ...]  # value names, looked up in every attribute of the store
+    replaces: bool = False  # the words mean something else as a value name of their own ("warm")
+
+
+def _words(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
+
+
+_COLD = ("Insulated", "Fleece", "Wool", "Cold", "Wintry")
+OCCASIONS: tuple[Occasion, ...] = (
+    # "warm" as what a garment does, not the Warm climate: "warm for the weather" keeps the climate.
+    Occasion(re.compile(r"\b(?:warm|warmer|warmest|warmth|cozy|cosy)\b(?!\s+(?:weather|days?|climates?|"
+                        r"temperatures?|nights?|evenings?))"), _COLD, replaces=True),
+    Occasion(_words("winter", "wintertime", "snow", "snowy", "freezing", "frosty", "chilly"), ("Wintry", "Cold")),
+    Occasion(_words("rain", "rainy", "wet", "drizzle", "showers", "storm", "stormy", "downpour"),
+             ("Rainy", "Water resistant", "Waterproof", "Rain Coat")),
+    Occasion(_words("summer", "heat", "heatwave", "hot weather", "hot days?"), ("Hot", "Warm")),
+    Occasion(_words("lightest", "lighter", "featherweight", "light weight"), ("Lightweight",), replaces=True),
+    Occasion(re.compile(r"\blight\b(?!\s+(?:blue|green|gray|grey|pink|purple|yellow|brown|red|colou?red?))"),
+             ("Lightweight",)),
+    Occasion(_words("school", "college", "campus", "class(?:es)? at uni"), ("School",)),
+    Occasion(_words("weekend", "weekends", "trip", "trips", "getaway", "vacation", "holiday", "away"),
+             ("Overnight", "Travel")),
+    Occasion(_words("hydrated", "hydration", "hydrate", "thirsty"), ("Hydration", "Hydration Pocket")),
+    Occasion(_words("windy", "wind", "breezy", "gusty"), ("Windy", "Windproof")),
+    # A place of use, not the Home & Garden department: "yoga at home", "home workouts".
+    Occasion(_words("at home", "home"), ("Gym", "Exercise"), replaces=True),
+    Occasion(_words("commute", "commuting", "city"), ("Urban",)),
+    Occasion(_words("laptop", "computer", "notebook"), ("Laptop Sleeve", "Laptop")),
+)
+
+# Shopper words for a value the store spells otherwise: "without zipper" excludes the Full zip style.
+VALUE_ALIASES = {"zipper": "Full zip", "zippered": "Full zip", "zip up": "Full zip", "zip-up": "Full zip"}
+
+# Words for clothing as a whole -> the store's category of this name.
+CLOTHING_CATEGORY = "Clothing"
+_CLOTHING = re.compile(r"\b(?:clothes|clothing|outfits?|apparel|(?:something|anything|what) to wear)\b")
+
+# Phrases with nothing to search by. Single stop words ("for", "the") are the parser's own.
+_FILLER = re.compile(
+    r"\b(?:do you (?:have|sell|carry|stock|offer)|have you got|got any|are there(?: any)?|is there(?: an?y?)?|"
+    r"can i (?:get|find|buy)|where can i (?:find|get|buy)|where are|how much (?:are|is|do|does)|how much|"
+    r"what kinds? of|what sorts? of|which ones?|which|what|something|anything|stuff|"
+    r"(?:best|top|highest)[\s-]rated|best|most popular)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Phrasing:
+    """What `read_phrasing` found in one query."""
+
+    spans: list[tuple[int, int]] = field(default_factory=list)  # read here: not for the value parser
+    words: list[str] = field(default_factory=list)  # the store's value names, for the ranking text
+    categories: list[tuple[str, str, tuple[int, int]]] = field(default_factory=list)  # (id, name, span)
+
+
+def _store_names(vocab: StoreVocabulary) -> dict[str, str]:
+    """lower-cased value name -> the store's spelling, over every attribute."""
+    cached = vocab._compiled.get("phrasing.names")
+    if cached is None:
+        cached = {}
+        for values in vocab.attributes.values():
+            for name in values.values():
+                cached.setdefault(name.lower(), name)
+        vocab._compiled["phrasing.names"] = cached
+    return cached
+
+
+def read_phrasing(low: str, vocab: StoreVocabulary, free=lambda start, end: True) -> Phrasing:
+    """Occasion and superlative words (as the store's value names) and clothing words (as its category)
+    in the lower-cased query `low`; `free(start, end)` says whether an earlier pass left those characters."""
+    out = Phrasing()
+    names = _store_names(vocab)
+    for occasion in OCCASIONS:
+        for m in occasion.pattern.finditer(low):
+            if not free(m.start(), m.end()):
+                continue
+            if occasion.replaces:
+                out.spans.append((m.start(), m.end()))
+            for value in occasion.values:
+                name = names.get(value.lower())
+                # A value the shopper named ("windy") is in the text already: once is enough.
+                if name and name not in out.words and not re.search(rf"\b{re.escape(value.lower())}\b", low):
+                    out.words.append(name)
+    clothing = next((cid for cid, name in vocab.categories.items() if name == CLOTHING_CATEGORY), None)
+    if clothing is not None:
+        for m in _CLOTHING.finditer(low):
+            if free(m.start(), m.end()):
+                out.spans.append((m.start(), m.end()))
+                out.categories.append((clothing, CLOTHING_CATEGORY, (m.start(), m.end())))
+    return out
+
+
+def drop_filler(text: str) -> str:
+    """The ranking text without question and filler words."""
+    return " ".join(_FILLER.sub(" ", text).split())
+
+
+def value_aliases(vocab: StoreVocabulary) -> list[tuple[str, str, str, str]]:
+    """(alias, handle, value key, value name) for each VALUE_ALIASES name some attribute of the store has."""
+    out = []
+    for alias, wanted in VALUE_ALIASES.items():
+        for handle, values in vocab.attributes.items():
+            out.extend((alias, handle, key, name) for key, name in values.items() if name.lower() == wanted.lower())
+    return out

@@ -1,0 +1,59 @@
+"""Occasion and superlative words as the store's values, clothing words as its category, question words
+dropped, value aliases (issue 17)."""
+
+from __future__ import annotations
+
+from search_api.query.parse import parse_query
+from search_api.query.phrasing import drop_filler, read_phrasing
+from search_api.query.vocabulary import StoreVocabulary
+
+VOCAB = StoreVocabulary(
+    attributes={"climate": {"climate__wintry": "Wintry", "climate__cold": "Cold", "climate__warm": "Warm",
+                            "climate__rainy": "Rainy"},
+                "style": {"style__lightweight": "Lightweight", "style__full_zip": "Full zip",
+                          "style__insulated": "Insulated"},
+                "color": {"color__black": "Black"}},
+    categories={"aa": "Apparel & Accessories", "aa-1": "Clothing", "aa-1-10": "Outerwear"},
+)
+
+
+def test_an_occasion_ranks_by_the_store_values_it_means() -> None:
+    parsed = parse_query("clothes for running in winter", VOCAB)
+    assert [(f.field, f.values) for f in parsed.filters] == [("category", ["aa-1"])]
+    assert parsed.text.split() == ["running", "winter", "Wintry", "Cold"]
+
+
+def test_warm_means_for_the_cold_unless_it_is_the_weather() -> None:
+    warm = parse_query("something warm for hiking in the rain", VOCAB)
+    assert not any(f.field == "attr.climate" for f in warm.filters)  # not the Warm climate
+    assert {"Insulated", "Cold", "Wintry", "Rainy"} <= set(warm.text.split())
+    assert "something" not in warm.text.split() and "warm" not in warm.text.split()
+    weather = parse_query("shorts for warm weather", VOCAB)
+    assert [f.values for f in weather.filters if f.field == "attr.climate"] == [["climate__warm"]]
+
+
+def test_values_the_store_lacks_add_nothing() -> None:
+    bare = StoreVocabulary(attributes={"color": {"color__black": "Black"}}, categories={})
+    found = read_phrasing("lightest jacket for winter", bare)
+    assert found.words == [] and found.categories == []
+    assert read_phrasing("lightest jacket", VOCAB).words == ["Lightweight"]
+    assert read_phrasing("light blue jacket", VOCAB).words == []  # a colour, not a weight
+
+
+def test_question_words_leave_the_ranking_text() -> None:
+    assert drop_filler("do you have waterproof jackets") == "waterproof jackets"
+    assert drop_filler("what backpacks do you have") == "backpacks"
+    assert drop_filler("best rated tee") == "tee"
+    assert drop_filler("no show socks") == "no show socks"
+
+
+def test_an_alias_is_negated_like_the_value() -> None:
+    parsed = parse_query("jacket without zipper", VOCAB)
+    assert [(f.field, f.values, f.negated) for f in parsed.filters] == [("attr.style", ["style__full_zip"], True)]
+
+
+def test_price_comparisons() -> None:
+    over = parse_query("watches pricier than $50", VOCAB)
+    under = parse_query("tees less expensive than 25 dollars", VOCAB)
+    assert [(f.gte, f.lte) for f in over.filters] == [(50.0, None)]
+    assert [(f.gte, f.lte) for f in under.filters] == [(None, 25.0)]
