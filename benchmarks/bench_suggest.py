@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import free_port, print_table, summarize, write_json  # noqa: E402
+from common import bench_key, free_port, print_table, summarize, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = str(Path(sys.executable).with_name("catalog"))
@@ -117,12 +117,13 @@ def main() -> None:
                    stdout=subprocess.DEVNULL)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {bench_key(env, 'demo', 'suggest')}"}
     server = subprocess.Popen([CATALOG, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
     try:
         import httpx
 
         wait_ready(base)
-        with httpx.Client(base_url=base, timeout=300) as client:
+        with httpx.Client(base_url=base, timeout=300, headers=headers) as client:
             for _ in range(args.warmup):  # loads the models, fills allocator pools
                 _, status, body = post(client, image, title)
                 if status != 200:
