@@ -149,8 +149,13 @@ def eval_relevance(store: str = typer.Option(..., "--store", "-s"),
     from search_api.evaluate import evaluate_relevance, format_table
     from search_api.runtime import open_search
 
+    if not queries.is_file():
+        _fail(f"{queries} is not a file")
     with open_search() as search:
-        result = evaluate_relevance(search, store, queries)
+        try:
+            result = evaluate_relevance(search, store, queries)
+        except (ValueError, LookupError) as exc:  # a malformed judged line, an unknown store
+            _fail(str(exc))
     if not per_query:
         result.pop("per_query")
     typer.echo(json.dumps(result, indent=2) if as_json else format_table(result))

@@ -58,3 +58,12 @@ def test_a_malformed_line_names_its_place(tmp_path: Path) -> None:
     path.write_text('{"query": "a", "judgments": {"p": 2}}\n{"query": "b"}\n')
     with pytest.raises(ValueError, match=r"q.jsonl:2"):
         load_queries(path)
+
+
+def test_the_command_refuses_a_missing_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from search_api.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "relevance", "--store", "demo", "--queries", str(tmp_path / "no.jsonl")])
+    assert result.exit_code == 1 and "is not a file" in result.output
