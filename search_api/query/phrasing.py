@@ -45,15 +45,16 @@ OCCASIONS: tuple[Occasion, ...] = (
     Occasion(_words("lightest", "lighter", "featherweight", "light weight"), ("Lightweight",), replaces=True),
     Occasion(re.compile(r"\blight\b(?!\s+(?:blue|green|gray|grey|pink|purple|yellow|brown|red|colou?red?))"),
              ("Lightweight",)),
-    Occasion(_words("school", "college", "campus", "class(?:es)? at uni"), ("School",)),
+    Occasion(_words("school", "college", "campus"), ("School",)),
     Occasion(_words("weekend", "weekends", "trip", "trips", "getaway", "vacation", "holiday", "away"),
              ("Overnight", "Travel")),
     Occasion(_words("hydrated", "hydration", "hydrate", "thirsty"), ("Hydration", "Hydration Pocket")),
     Occasion(_words("windy", "wind", "breezy", "gusty"), ("Windy", "Windproof")),
-    # A place of use, not the Home & Garden department: "yoga at home", "home workouts".
-    Occasion(_words("at home", "home"), ("Gym", "Exercise"), replaces=True),
+    # A place of use, not the Home & Garden department: "yoga at home", "home workouts" (a home-goods
+    # store's "home decor" keeps its word).
+    Occasion(_words("at home", r"home (?:workouts?|gym|exercises?|training)"), ("Gym", "Exercise"), replaces=True),
     Occasion(_words("commute", "commuting", "city"), ("Urban",)),
-    Occasion(_words("laptop", "computer", "notebook"), ("Laptop Sleeve", "Laptop")),
+    Occasion(_words("laptop", "computer"), ("Laptop Sleeve", "Laptop")),
 )
 
 # Shopper words for a value the store spells otherwise: "without zipper" excludes the Full zip style.

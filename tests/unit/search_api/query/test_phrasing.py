@@ -57,3 +57,11 @@ def test_price_comparisons() -> None:
     under = parse_query("tees less expensive than 25 dollars", VOCAB)
     assert [(f.gte, f.lte) for f in over.filters] == [(50.0, None)]
     assert [(f.gte, f.lte) for f in under.filters] == [(None, 25.0)]
+
+
+def test_home_is_a_place_of_use_only_in_its_phrases() -> None:
+    gym = StoreVocabulary(attributes={"activity": {"activity__gym": "Gym"}},
+                          categories={"hg": "Home & Garden"})
+    assert read_phrasing("yoga at home", gym).spans == [(5, 12)]
+    assert read_phrasing("home workout gear", gym).words == ["Gym"]
+    assert read_phrasing("home decor", gym).spans == [] and read_phrasing("home decor", gym).words == []
