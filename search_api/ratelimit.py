@@ -14,7 +14,10 @@ A caller that keeps sending while refused must cost little, or its burst still t
 searches need. So a refusal is remembered (`Refusals`, per process): the same bearer key, or the same
 address on the public search routes, is answered 429 by `EarlyRefusal` before any parsing, routing or key
 lookup, for at most RECHECK_S; then one request takes the full path again (and sees a revocation, or a
-bucket refilled by then, or refilled elsewhere when Redis holds it).
+bucket refilled by then, or refilled elsewhere when Redis holds it). An early 429 is sent after a pause of
+up to HOLD_S (never past its Retry-After; at most MAX_HELD at once): a client that retries at once instead
+of waiting then sends one request per connection per HOLD_S, not hundreds, and one that honours
+Retry-After never notices.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ WARN_EVERY_S = 60.0
 RETRY_REDIS_AFTER_S = 5.0  # after a failure, requests skip Redis this long instead of each paying a timeout
 RECHECK_S = 1.0  # a refused caller is answered early this long at most before the full path checks again
 MAX_REFUSALS = 10_000
+HOLD_S = 1.0  # an early 429 waits this long at most before it is sent
+MAX_HELD = 1024  # early 429s waiting at once; past that they are sent at once
 # Keyless requests are charged to their address only on the public routes (search, product photos).
 PUBLIC_PATHS = re.compile(r"^/v1/stores/[^/]+/(search|products/[^/]+/images/[^/]+)/?$")
 
@@ -233,8 +238,8 @@ class Refusals:
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
 
-    def get(self, caller: str) -> tuple[str, str, str] | None:
-        """(kind, message, Retry-After) while the caller is still to be refused early, else None."""
+    def get(self, caller: str) -> tuple[str, str, float] | None:
+        """(kind, message, seconds until a token is back) while the caller is still refused early, else None."""
         now = self._clock()
         with self._lock:
             entry = self._entries.get(caller)
@@ -243,7 +248,7 @@ class Refusals:
             if now >= entry[0]:
                 del self._entries[caller]
                 return None
-        return entry[2], entry[3], str(max(1, math.ceil(entry[1] - now)))
+        return entry[2], entry[3], max(0.0, entry[1] - now)
 
 
 class EarlyRefusal:
@@ -251,6 +256,7 @@ class EarlyRefusal:
 
     def __init__(self, app) -> None:
         self.app = app
+        self.held = 0
 
     async def __call__(self, scope, receive, send) -> None:
         limiter = getattr(scope["app"].state, "rate_limiter", None) if scope["type"] == "http" else None
@@ -260,10 +266,17 @@ class EarlyRefusal:
             caller = caller_of(authorization, client[0] if client else None, scope["path"])
             refused = limiter.refusals.get(caller) if caller is not None else None
             if refused is not None:
-                kind, message, retry_after = refused
+                kind, message, wait_s = refused
                 RATE_LIMITED.labels(kind).inc()
+                if self.held < MAX_HELD:
+                    self.held += 1
+                    try:
+                        await asyncio.sleep(min(HOLD_S, wait_s))
+                    finally:
+                        self.held -= 1
+                        wait_s = max(0.0, wait_s - HOLD_S)
                 response = JSONResponse(error_body("rate_limited", message), status_code=429,
-                                        headers={"Retry-After": retry_after})
+                                        headers={"Retry-After": str(max(1, math.ceil(wait_s)))})
                 return await response(scope, receive, send)
         await self.app(scope, receive, send)
 
