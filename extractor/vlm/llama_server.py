@@ -116,6 +116,7 @@ def server_params(config: ServerConfig) -> Any:
     params.model_alias = {config.model_name}
     params.use_jinja = config.jinja
     params.verbosity = -1  # llama.cpp logs every request otherwise
+    params.endpoint_metrics = True  # /metrics: Prometheus counters of tokens and seconds (the benchmark reads them)
     return params
 
 

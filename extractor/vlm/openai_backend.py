@@ -6,6 +6,7 @@ In production that is LMDeploy's `api_server` serving a LLaVA-class model with A
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ from extractor.vlm.openai_client import (
     response_format,
 )
 from taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
 
 # The transport moved to `openai_client` (the LLM query parser shares it); these names stay importable here.
 __all__ = ["LMDEPLOY_SERVE_COMMAND", "OpenAIExtractor", "normalize_base_url", "response_format"]
@@ -52,6 +55,11 @@ class OpenAIExtractor:
     # ------------------------------------------------------------------ Extractor protocol
 
     def extract(self, products: Sequence[ProductInput]) -> list[Extraction]:
+        if self.driver.max_images and not self._client.accepts_images():
+            # A text-only model (`catalog model-server` without --mmproj) would refuse every product with
+            # a photo; it reads the listing text instead.
+            log.info("the model at %s takes no images: extracting from text only", self.base_url)
+            self.driver.max_images = 0
         return self.driver.extract_many(products, concurrency=self.concurrency)
 
     def close(self) -> None:

@@ -61,6 +61,8 @@ class OpenAIChatClient:
         self.base_url = normalize_base_url(base_url)
         self._model = model
         self._model_lock = threading.Lock()
+        self._accepts_images: bool | None = None
+        self._listing: Any = None
         self.timeout_s = timeout_s
         self.max_retries = max(0, max_retries)
         self.backoff_s = backoff_s
@@ -90,9 +92,7 @@ class OpenAIChatClient:
         with self._model_lock:
             if not self._model:
                 try:
-                    resp = self._http.get("/models")
-                    resp.raise_for_status()
-                    self._model = str(resp.json()["data"][0]["id"])
+                    self._model = str(self._models()["data"][0]["id"])
                 except httpx.ConnectError as exc:
                     raise self._unavailable(exc) from exc
                 except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
@@ -100,6 +100,28 @@ class OpenAIChatClient:
                         f"the model server at {self.base_url} did not list a model ({exc}); "
                         f"set {self.model_setting} to the served model name") from exc
         return self._model
+
+    def accepts_images(self) -> bool:
+        """False only when the server's model listing says the model takes no images: llama.cpp lists
+        `architecture.input_modalities`, and answers HTTP 500 to an image sent to a text-only model.
+        Servers that do not say (LMDeploy) are taken to accept them. Asked once."""
+        if self._accepts_images is None:
+            try:
+                modalities = self._models()["data"][0]["architecture"]["input_modalities"]
+                self._accepts_images = "image" in modalities
+            except httpx.ConnectError as exc:
+                raise self._unavailable(exc) from exc
+            except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
+                self._accepts_images = True
+        return self._accepts_images
+
+    def _models(self) -> Any:
+        """The server's /models listing, fetched once (both `model` and `accepts_images` read it)."""
+        if self._listing is None:
+            resp = self._http.get("/models")
+            resp.raise_for_status()
+            self._listing = resp.json()
+        return self._listing
 
     def complete(self, messages: Messages, schema: dict[str, Any], schema_name: str) -> str:
         """One chat completion constrained by `schema`; the answer's text."""
