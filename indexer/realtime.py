@@ -105,11 +105,13 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
     inputs = dict(zip([p.product_id for p in stale], photos.localize([extraction_input(p) for p in stale]),
                       strict=True))
     started = time.perf_counter()
+    retry_later: BaseException | None = None  # a transient failure of some products, raised once the rest are in
     try:
         extractions = extractor.extract([inputs[p.product_id] for p in stale])
         pairs = list(zip(stale, extractions, strict=True))
     except Exception as exc:
-        if is_transient(exc) and not final_attempt:
+        # No server at all: every product would fail alike, so the whole batch waits for the retry.
+        if isinstance(exc, ExtractorUnavailable) and not final_attempt:
             raise
         log.warning("batch extraction failed (%s); retrying %d products one by one", exc, len(stale))
         pairs = []
@@ -118,7 +120,10 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
                 pairs.append((product, extractor.extract([inputs[product.product_id]])[0]))
             except Exception as one_exc:  # noqa: BLE001 - recorded, the rest go on
                 if is_transient(one_exc) and not final_attempt:
-                    raise
+                    # A product the model server did not answer in time (or a blink): the others are stored
+                    # below, so the retry redoes only what is still stale.
+                    retry_later = retry_later or one_exc
+                    continue
                 catalog.record_dead_letter(store, product.product_id,
                                            f"{type(one_exc).__name__}: {one_exc}"[:2000], attempts)
                 result.outcomes[product.product_id] = "dead_letter"
@@ -134,6 +139,8 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
             result.outcomes[product.product_id] = "dead_letter"
         else:
             result.outcomes[product.product_id] = "extracted"
+    if retry_later is not None:
+        raise retry_later
     return result
 
 

@@ -8,13 +8,20 @@
   with 100,000 products cannot starve one with 50.
 - A chunk's counts are added to the job exactly once (`finish_chunk`), so a redelivered chunk (its worker
   died) redoes its work idempotently without double counting.
-- `recover_stale_jobs` re-enqueues the unfinished chunks of a job that made no progress for a while.
+- A running chunk beats (`beating`) every few seconds. A chunk whose beats stopped lost its worker: any
+  worker's sweep (`requeue_silent_chunks`) puts it back in the queue within seconds, without waiting for the
+  broker to give the dead worker's message back (Redis does only after its visibility timeout). A chunk
+  that is still beating is never requeued.
+- `recover_stale_jobs` re-enqueues the unfinished chunks of a job that made no progress for a while (a lost
+  message: nothing runs it and nothing beats).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from indexer.photos.resolve import PhotoResolver
 from indexer.realtime import BatchResult, extract_batch
@@ -57,26 +64,96 @@ def begin_reindex(catalog, job_id: str, *, chunk_size: int) -> ChunkSpec | None:
 def run_chunk(catalog, extractor, chunk: ChunkSpec, *, enqueue: Callable[[ChunkSpec], None],
               attempts: int = 1, final_attempt: bool = True,
               on_batch: Callable[[BatchResult], None] | None = None,
-              photos: PhotoResolver | None = None) -> Job | None:
-    """Claim and enqueue the next chunk, extract this chunk's stale products, count it once."""
+              photos: PhotoResolver | None = None, heartbeat_s: float | None = None) -> Job | None:
+    """Claim and enqueue the next chunk, extract this chunk's stale products, count it once. `heartbeat_s`: beat
+    that often while extracting (workers; the sweep requeues a chunk whose beats stop)."""
     job = catalog.get_job(chunk.job_id)
     if job is None or job.state in ("succeeded", "failed"):
+        return job
+    runs = catalog.start_chunk(job.id, chunk.index)
+    if not runs:  # done already: this is a redelivered or requeued copy of its message
         return job
     catalog.heartbeat(job.id)
     ids = catalog.product_ids_page(job.store, after=chunk.after, limit=chunk.size, created_before=_snapshot(job))
     if len(ids) == chunk.size:
         following = ChunkSpec(job_id=job.id, index=chunk.index + 1, after=ids[-1], seen=chunk.seen + len(ids),
                               size=chunk.size)
-        if catalog.claim_chunk(following):
-            enqueue(following)
+        _hand_on(catalog, following, enqueue, rerun=runs > 1)
     else:  # the last chunk: now the exact number of products this job enumerated is known
         catalog.update_job(job.id, total=chunk.seen + len(ids))
-    result = extract_batch(catalog, extractor, job.store, ids, attempts=attempts, final_attempt=final_attempt,
-                           reindex=True, photos=photos)
+    with beating(catalog, chunk, heartbeat_s):
+        result = extract_batch(catalog, extractor, job.store, ids, attempts=attempts, final_attempt=final_attempt,
+                               reindex=True, photos=photos)
     if on_batch:
         on_batch(result)
     job, _ = catalog.finish_chunk(job.id, chunk.index, done=result.done, failed=result.failed)
     return _maybe_finish(catalog, job)
+
+
+def _hand_on(catalog, following: ChunkSpec, enqueue: Callable[[ChunkSpec], None], *, rerun: bool) -> None:
+    """Claim the next chunk and send it. A claim whose message could not be sent is undone, so this chunk's
+    retry claims it again. On a rerun (this chunk's worker died) the next chunk may have been claimed and never
+    sent (the worker died in between): one that never started is sent again; at worst a copy of a message that
+    is still waiting, which finds the chunk done and does nothing."""
+    if catalog.claim_chunk(following):
+        try:
+            enqueue(following)
+        except Exception:
+            catalog.unclaim_chunk(following)
+            raise
+    elif rerun and catalog.chunk_state(following.job_id, following.index) == ("queued", 0):
+        enqueue(following)
+
+
+@contextmanager
+def beating(catalog, chunk: ChunkSpec, every_s: float | None) -> Iterator[None]:
+    """Beat for the chunk every `every_s` seconds from a thread while the block runs (extraction releases the
+    GIL in its models, so the beats keep time under load). A beat that fails (the database blinked) is
+    skipped: the next one tries again, and only a silence of several beats lets the sweep requeue the chunk."""
+    if not every_s:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every_s):
+            try:
+                catalog.chunk_heartbeat(chunk.job_id, chunk.index)
+            except Exception as exc:  # noqa: BLE001 - logged; the next beat tries again
+                log.warning("chunk %s/%d: heartbeat failed (%s)", chunk.job_id, chunk.index, exc)
+
+    thread = threading.Thread(target=beat, name=f"chunk-beat-{chunk.index}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=every_s)
+
+
+def requeue_silent_chunks(catalog, *, silent_for_s: float, max_starts: int,
+                          enqueue_chunk: Callable[[ChunkSpec], None]) -> list[ChunkSpec]:
+    """Send again the running chunks whose worker stopped beating `silent_for_s` ago (it died, or its task
+    failed for good); each by exactly one sweeper. A chunk begun `max_starts` times fails its job instead: it
+    kills its workers or keeps failing, and requeueing it forever would hide that. Returns the chunks sent."""
+    sent = []
+    for chunk, starts in catalog.silent_chunks(silent_for_s):
+        if starts >= max_starts:
+            catalog.update_job(chunk.job_id, state="failed",
+                               error=f"chunk {chunk.index} (products after {chunk.after!r}) was begun {starts} "
+                                     "times and never finished; see the workers' logs")
+            log.error("reindex job %s failed: chunk %d begun %d times", chunk.job_id, chunk.index, starts)
+            continue
+        if not catalog.requeue_chunk(chunk.job_id, chunk.index, silent_for_s):
+            continue  # another sweeper took it, or it beat again just now
+        try:
+            enqueue_chunk(chunk)
+        except Exception:
+            catalog.requeue_chunk(chunk.job_id, chunk.index, silent_for_s, undo=True)
+            raise
+        log.warning("requeued chunk %d of job %s: its worker stopped beating", chunk.index, chunk.job_id)
+        sent.append(chunk)
+    return sent
 
 
 def _maybe_finish(catalog, job: Job | None) -> Job | None:

@@ -33,7 +33,8 @@ def make_configured_extractor(settings: Settings | None = None, store: str | Non
 
     settings = settings or get_settings()
     extractor = make_extractor(settings.extractor_backend, url=settings.extractor_url,
-                               model=settings.extractor_model, models_dir=settings.catalog_home / "models")
+                               model=settings.extractor_model, models_dir=settings.catalog_home / "models",
+                               timeout_s=settings.extractor_timeout_s)
     heads = store_heads_dir(settings, store)
     return with_store_heads(extractor, heads) if heads is not None else extractor
 

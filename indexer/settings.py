@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     )
     extractor_url: str | None = Field(default=None, validation_alias="EXTRACTOR_URL")
     extractor_model: str | None = Field(default=None, validation_alias="EXTRACTOR_MODEL")
+    # One request to the model server (openai backend): a server that hangs costs at most this per attempt.
+    extractor_timeout_s: float = Field(default=30.0, gt=0, le=600, validation_alias="EXTRACTOR_TIMEOUT")
     # Query understanding (search issue): the deterministic rules, or an LLM on an OpenAI-compatible server
     # (URL and model default to the extractor's) that falls back to the rules on any failure.
     query_parser: Literal["rules", "llm"] = Field(default="rules", validation_alias="QUERY_PARSER")
@@ -41,6 +43,10 @@ class Settings(BaseSettings):
     # a running job with no progress for `job_stale_after_s` is resumed by any worker's periodic check.
     celery_visibility_timeout_s: int = Field(default=600, validation_alias="CELERY_VISIBILITY_TIMEOUT")
     job_stale_after_s: int = Field(default=300, validation_alias="JOB_STALE_AFTER")
+    # A running reindex chunk beats every CHUNK_STALE_AFTER/5 s; one silent for CHUNK_STALE_AFTER lost its worker
+    # and any worker's sweep requeues it (issue 16), at most CHUNK_MAX_STARTS runs before its job fails.
+    chunk_stale_after_s: float = Field(default=15.0, ge=1, le=3600, validation_alias="CHUNK_STALE_AFTER")
+    chunk_max_starts: int = Field(default=8, ge=1, le=100, validation_alias="CHUNK_MAX_STARTS")
     reindex_chunk_size: int = Field(default=16, ge=1, le=1000, validation_alias="REINDEX_CHUNK_SIZE")
     worker_metrics_port: int | None = Field(default=None, validation_alias="WORKER_METRICS_PORT")
     # Photo downloads (issue 11): hosts or CIDRs that may be reached although private or loopback.

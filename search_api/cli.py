@@ -114,7 +114,7 @@ def serve_cmd(host: str = "127.0.0.1", port: int = 8000, log_level: str = "warni
 def worker_cmd(queues: str = typer.Option("realtime,bulk", help="comma-separated queues"),
                concurrency: int = 1) -> None:
     """Run a Celery worker (needs CELERY_BROKER_URL)."""
-    from indexer.tasks.app import run_worker
+    from indexer.tasks.worker import run_worker
 
     run_worker(queues.split(","), concurrency)
 

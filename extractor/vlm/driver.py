@@ -31,8 +31,10 @@ MAX_ANSWER_ECHO = 2000  # of a malformed answer, echoed back to the model on ret
 
 
 class CompletionError(RuntimeError):
-    """One completion failed for good (timeouts, server errors, a refused request) after the backend's
-    own retries. The product gets an error; the batch goes on."""
+    """One completion failed for good (server errors, a refused request) after the backend's own retries.
+    The product gets an error; the batch goes on. A failure that is also a `TimeoutError` (the server did not
+    answer in time: it hangs or is overloaded) is raised instead, for the caller's retry with backoff and
+    then its dead letters (indexer.realtime): a fallback guess stored for good would hide the outage."""
 
 
 class TwoStageDriver:
@@ -74,7 +76,7 @@ class TwoStageDriver:
     def extract_one(self, product: ProductInput) -> Extraction:
         try:
             return self._extract(product)
-        except ExtractorUnavailable:
+        except (ExtractorUnavailable, TimeoutError):
             raise
         except Exception as exc:  # never let one product fail the batch
             log.exception("%s extractor failed on product %r", self.name, product.product_id)
@@ -120,6 +122,8 @@ class TwoStageDriver:
             result.errors.append(f"category: unusable model answer after {self.max_retries + 1} attempts "
                                  f"({exc}); fell back to the text shortlist")
         except CompletionError as exc:
+            if isinstance(exc, TimeoutError):
+                raise
             # Partial result: the shortlist's best guess; attributes are skipped since the next call
             # would most likely fail the same way and double the time spent on a failing product.
             fallback = mapping.fallback_category(tax, candidates)
@@ -147,6 +151,8 @@ class TwoStageDriver:
             result.errors.append(f"attributes: unusable model answer after {self.max_retries + 1} attempts "
                                  f"({exc})")
         except CompletionError as exc:
+            if isinstance(exc, TimeoutError):
+                raise
             result.errors.append(f"attributes: {exc}")
         else:
             result.attributes = attrs.attributes

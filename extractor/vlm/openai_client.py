@@ -26,8 +26,9 @@ MAX_RETRY_AFTER_S = 30.0  # a server asking for longer than this is treated like
 MAX_ERROR_BODY = 300
 
 
-class CompletionTimeout(CompletionError):
-    """The last attempt timed out. A caller on a real-time budget tells it apart from a server error."""
+class CompletionTimeout(CompletionError, TimeoutError):
+    """The last attempt timed out. A caller on a real-time budget tells it apart from a server error; the
+    extraction driver raises it (a `TimeoutError`: transient) for the task's retry."""
 
 
 def normalize_base_url(url: str) -> str:

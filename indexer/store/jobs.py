@@ -98,7 +98,7 @@ class JobsMixin(StoreBase):
             result = conn.execute(insert_ignore(conn, C, ["job_id", "idx"]),
                                   {"job_id": spec.job_id, "idx": spec.index, "after": spec.after, "seen": spec.seen,
                                    "size": spec.size, "state": "queued", "done": 0, "failed": 0,
-                                   "created_at": utcnow()})
+                                   "created_at": utcnow(), "starts": 0})
         return bool(result.rowcount)
 
     def finish_chunk(self, job_id: str, index: int, *, done: int, failed: int) -> tuple[Job | None, bool]:
@@ -112,6 +112,58 @@ class JobsMixin(StoreBase):
                 conn.execute(update(J).where(J.c.id == job_id).values(
                     done=J.c.done + done, failed=J.c.failed + failed, heartbeat_at=utcnow()))
         return self.get_job(job_id), bool(counted)
+
+    def start_chunk(self, job_id: str, index: int) -> int:
+        """A run of the chunk begins (its first beat): how many runs it has had, this one included; 0 when the
+        chunk is done (a redelivered or requeued copy: nothing to do)."""
+        where = (C.c.job_id == job_id, C.c.idx == index)
+        with self._write() as conn:
+            begun = conn.execute(update(C).where(*where, C.c.state != "done")
+                                 .values(state="running", heartbeat_at=utcnow(), starts=C.c.starts + 1)).rowcount
+            return int(conn.scalar(select(C.c.starts).where(*where))) if begun else 0
+
+    def chunk_heartbeat(self, job_id: str, index: int) -> None:
+        """The chunk's worker is alive (and so is its job)."""
+        now = utcnow()
+        with self._write() as conn:
+            conn.execute(update(C).where(C.c.job_id == job_id, C.c.idx == index, C.c.state == "running")
+                         .values(heartbeat_at=now))
+            conn.execute(update(J).where(J.c.id == job_id, J.c.state == "running").values(heartbeat_at=now))
+
+    def chunk_state(self, job_id: str, index: int) -> tuple[str, int] | None:
+        """(state, starts) of a claimed chunk, None when it was never claimed."""
+        with self._read() as conn:
+            row = conn.execute(select(C.c.state, C.c.starts).where(C.c.job_id == job_id, C.c.idx == index)).first()
+        return None if row is None else (row.state, row.starts)
+
+    def unclaim_chunk(self, spec: ChunkSpec) -> None:
+        """Undo a claim whose message could not be sent (the broker was away), so the retry claims it again."""
+        with self._write() as conn:
+            conn.execute(C.delete().where(C.c.job_id == spec.job_id, C.c.idx == spec.index, C.c.state == "queued",
+                                          C.c.starts == 0))
+
+    def silent_chunks(self, silent_for_s: float) -> list[tuple[ChunkSpec, int]]:
+        """Running chunks of running jobs whose worker has not beaten for `silent_for_s`, with their run counts."""
+        cutoff = utcnow() - timedelta(seconds=silent_for_s)
+        query = (select(C).join(J, J.c.id == C.c.job_id)
+                 .where(J.c.state == "running", C.c.state == "running", C.c.heartbeat_at < cutoff)
+                 .order_by(C.c.job_id, C.c.idx))
+        with self._read() as conn:
+            return [(ChunkSpec(job_id=r.job_id, index=r.idx, after=r.after, seen=r.seen, size=r.size), r.starts)
+                    for r in conn.execute(query)]
+
+    def requeue_chunk(self, job_id: str, index: int, silent_for_s: float, *, undo: bool = False) -> bool:
+        """Put a silent running chunk back to `queued`: True for the one caller that did (it sends the message).
+        `undo`: the message could not be sent; the chunk is running-and-silent again, for the next sweep."""
+        where = [C.c.job_id == job_id, C.c.idx == index]
+        if undo:
+            where.append(C.c.state == "queued")
+            values: dict = {"state": "running"}
+        else:
+            where += [C.c.state == "running", C.c.heartbeat_at < utcnow() - timedelta(seconds=silent_for_s)]
+            values = {"state": "queued", "heartbeat_at": utcnow()}
+        with self._write() as conn:
+            return bool(conn.execute(update(C).where(*where).values(**values)).rowcount)
 
     def open_chunks(self, job_id: str) -> list[ChunkSpec]:
         """Chunks of the job that were claimed but not finished, in order."""

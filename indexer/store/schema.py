@@ -142,10 +142,12 @@ job_chunks = Table(
     Column("after", String(255), nullable=True),
     Column("seen", Integer(), nullable=False),
     Column("size", Integer(), nullable=False),
-    Column("state", String(16), nullable=False),  # queued | done
+    Column("state", String(16), nullable=False),  # queued | running | done
     Column("done", Integer(), nullable=False),
     Column("failed", Integer(), nullable=False),
     Column("created_at", DateTime(), nullable=False),
+    Column("heartbeat_at", DateTime(), nullable=True),  # the running worker's last beat (migration 0008)
+    Column("starts", Integer(), nullable=False, server_default="0"),  # runs begun: workers, retries, requeues
 )
 
 dead_letters = Table(

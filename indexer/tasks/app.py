@@ -1,7 +1,10 @@
 """The Celery app, configured from settings.
 
-`CELERY_BROKER_URL` unset: tasks run eagerly, inline (the embedded default). Set (Redis): `catalog worker`
-consumes the `realtime` and `bulk` queues. No result backend: job progress lives in the catalog store.
+`CELERY_BROKER_URL` unset: tasks run eagerly, inline (the embedded default). Set, `catalog worker`
+(indexer.tasks.worker) consumes the `realtime` and `bulk` queues: RabbitMQ (`amqp://`, recommended) requeues a
+dead worker's unacknowledged message the moment its connection drops; Redis keeps it until its visibility
+timeout, so reindex chunks carry their own heartbeats (indexer.reindex). No result backend: job progress lives
+in the catalog store. This module only configures; it imports no task module and no worker hook.
 """
 
 from __future__ import annotations
@@ -41,15 +44,24 @@ def make_celery(settings: Settings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
+        broker_connection_retry=True,
+        broker_connection_max_retries=None,  # a broker restart of any length: keep reconnecting
         worker_hijack_root_logger=False,
-        broker_transport_options={
-            "visibility_timeout": settings.celery_visibility_timeout_s,
-            # Sweep for messages a dead worker held often enough for a short visibility timeout.
-            "unacked_restore_interval": max(1, min(10, settings.celery_visibility_timeout_s // 4)),
-            "unacked_restore_throttle": 1,
-        },
+        broker_transport_options=transport_options(settings),
     )
     return celery
+
+
+def transport_options(settings: Settings) -> dict:
+    """Redis only: its visibility timeout (a dead worker's message comes back after it, so it must exceed the
+    longest task or a live task's message would be handed out twice) and how often consumers look for such
+    messages. RabbitMQ needs none: the broker itself requeues at the dead connection."""
+    url = settings.celery_broker_url or ""
+    if not url.startswith(("redis://", "rediss://", "redis+socket://")):
+        return {}
+    return {"visibility_timeout": settings.celery_visibility_timeout_s,
+            "unacked_restore_interval": max(1, min(10, settings.celery_visibility_timeout_s // 4)),
+            "unacked_restore_throttle": 1}
 
 
 app = make_celery(get_settings())
@@ -57,26 +69,3 @@ app = make_celery(get_settings())
 
 def is_eager() -> bool:
     return bool(app.conf.task_always_eager)
-
-
-def run_worker(queues: list[str], concurrency: int = 1) -> None:
-    """`catalog worker`: consume the given queues (realtime listed first), one message prefetched per process.
-
-    With one process the `solo` pool runs tasks in the worker process itself (a `kill -9` takes the task
-    with it, and its message is redelivered); with more, `prefork`."""
-    settings = get_settings()
-    if not settings.celery_broker_url:
-        raise SystemExit("catalog worker needs CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0); "
-                         "without it tasks run inline in the API process")
-    unknown = [q for q in queues if q not in QUEUES]
-    if unknown:
-        raise SystemExit(f"unknown queue(s) {', '.join(unknown)}; choose from {', '.join(QUEUES)}")
-    from indexer.tasks import worker  # connects the worker signals (threads, recovery, metrics)
-
-    # Solo: this process runs the tasks. Prefork: each child gets its share (`worker_process_init`).
-    worker.limit_threads(worker.threads_per_process(concurrency))
-
-    ordered = [q for q in QUEUES if q in queues]
-    app.worker_main(["worker", "-Q", ",".join(ordered), f"--concurrency={concurrency}",
-                     "--pool", "solo" if concurrency == 1 else "prefork", "--loglevel=INFO",
-                     "--without-gossip", "--without-mingle", "--without-heartbeat"])

@@ -12,7 +12,14 @@ from sqlalchemy.exc import OperationalError
 from extractor.models import Extraction, ImageNote
 from indexer.models import Product
 from indexer.realtime import extract_batch
-from indexer.reindex import begin_reindex, recover_stale_jobs, run_chunk, run_inline, start_reindex
+from indexer.reindex import (
+    begin_reindex,
+    recover_stale_jobs,
+    requeue_silent_chunks,
+    run_chunk,
+    run_inline,
+    start_reindex,
+)
 from indexer.store import CatalogStore, schema
 from indexer.store.types import utcnow
 from taxonomy import Taxonomy
@@ -148,9 +155,121 @@ def test_transient_errors_raise_for_a_retry_then_dead_letter_on_the_last_attempt
     with pytest.raises(OperationalError):
         extract_batch(catalog, extractor, "a", ["p0000", "p0001", "p0002"], attempts=1, final_attempt=False)
     assert catalog.dead_letters("a") == []
+    # The others went on: stored before the error was raised, so the retry redoes only the failing one.
+    assert catalog.stale_products("a", "fake", "1", extractor.taxonomy_version) == ["p0001"]
     result = extract_batch(catalog, extractor, "a", ["p0000", "p0001", "p0002"], attempts=4, final_attempt=True)
-    assert result.outcomes == {"p0000": "extracted", "p0001": "dead_letter", "p0002": "extracted"}
+    assert result.outcomes == {"p0000": "skipped", "p0001": "dead_letter", "p0002": "skipped"}
     assert catalog.dead_letters("a")[0].attempts == 4
+
+
+def test_a_server_that_is_not_there_fails_the_whole_batch_at_once(catalog):
+    from extractor.base import ExtractorUnavailable
+
+    class NoServer(FakeExtractor):
+        def extract(self, products):
+            self.calls.extend(p.product_id for p in products)
+            raise ExtractorUnavailable("cannot connect")
+
+    add(catalog, "a", 3)
+    extractor = NoServer()
+    with pytest.raises(ExtractorUnavailable):
+        extract_batch(catalog, extractor, "a", ["p0000", "p0001", "p0002"], final_attempt=False)
+    assert len(extractor.calls) == 3  # one batch call, no product-by-product retries against a dead server
+
+
+def _silence(catalog, job_id: str, index: int, seconds: float) -> None:
+    with catalog._write() as conn:
+        conn.execute(update(schema.job_chunks)
+                     .where(schema.job_chunks.c.job_id == job_id, schema.job_chunks.c.idx == index)
+                     .values(heartbeat_at=utcnow() - timedelta(seconds=seconds)))
+
+
+class DiesMidChunk(FakeExtractor):
+    """The worker process dies while extracting (SIGKILL: nothing after this line runs)."""
+
+    def extract(self, products):
+        raise SystemExit("killed")
+
+
+def test_a_chunk_whose_worker_stopped_beating_is_requeued_once_and_finishes(catalog):
+    add(catalog, "a", 10)
+    job, _ = start_reindex(catalog, "a")
+    first = begin_reindex(catalog, job.id, chunk_size=5)
+    queue: list = []
+    with pytest.raises(SystemExit):
+        run_chunk(catalog, DiesMidChunk(), first, enqueue=queue.append)
+    assert [c.index for c in queue] == [1]  # the next chunk was handed on before the work
+    sent: list = []
+    # Still beating (its last beat is fresh): never requeued, whatever the broker does.
+    assert requeue_silent_chunks(catalog, silent_for_s=15, max_starts=8, enqueue_chunk=sent.append) == []
+    _silence(catalog, job.id, 0, 20)
+    assert requeue_silent_chunks(catalog, silent_for_s=15, max_starts=8, enqueue_chunk=sent.append) == [first]
+    # A second sweeper (another worker) finds nothing left to do.
+    assert requeue_silent_chunks(catalog, silent_for_s=15, max_starts=8, enqueue_chunk=sent.append) == []
+    assert sent == [first]
+    assert catalog.chunk_state(job.id, 0) == ("queued", 1)
+    extractor = FakeExtractor()
+    pending = deque([*queue, *sent])
+    while pending:
+        run_chunk(catalog, extractor, pending.popleft(), enqueue=pending.append)
+    # The dead worker's own message comes back at last (Redis, after its visibility timeout): nothing to do.
+    run_chunk(catalog, extractor, first, enqueue=queue.append)
+    job = catalog.get_job(job.id)
+    assert (job.state, job.done, job.total) == ("succeeded", 10, 10)
+    assert sorted(extractor.calls) == [f"p{i:04d}" for i in range(10)]  # each product extracted once
+
+
+def test_a_live_chunk_keeps_beating_and_is_not_requeued(catalog):
+    import time
+
+    add(catalog, "a", 3)
+    job, _ = start_reindex(catalog, "a")
+    first = begin_reindex(catalog, job.id, chunk_size=5)
+    swept: list = []
+
+    class Slow(FakeExtractor):
+        def extract(self, products):
+            time.sleep(1.0)  # five beats at 0.2 s
+            swept.extend(requeue_silent_chunks(catalog, silent_for_s=0.6, max_starts=8, enqueue_chunk=swept.append))
+            return super().extract(products)
+
+    run_chunk(catalog, Slow(), first, enqueue=list().append, heartbeat_s=0.2)
+    assert swept == []
+    assert catalog.get_job(job.id).state == "succeeded"
+
+
+def test_a_chunk_begun_too_often_fails_its_job(catalog):
+    add(catalog, "a", 3)
+    job, _ = start_reindex(catalog, "a")
+    first = begin_reindex(catalog, job.id, chunk_size=5)
+    sent: list = []
+    for _ in range(3):
+        with pytest.raises(SystemExit):
+            run_chunk(catalog, DiesMidChunk(), first, enqueue=sent.append)
+        _silence(catalog, job.id, 0, 20)
+        requeue_silent_chunks(catalog, silent_for_s=15, max_starts=3, enqueue_chunk=sent.append)
+    assert len(sent) == 2  # requeued after the first and second deaths, not after the third
+    job = catalog.get_job(job.id)
+    assert job.state == "failed" and "begun 3 times" in job.error
+
+
+def test_a_next_chunk_that_could_not_be_sent_is_claimed_again_by_the_retry(catalog):
+    add(catalog, "a", 10)
+    job, _ = start_reindex(catalog, "a")
+    first = begin_reindex(catalog, job.id, chunk_size=5)
+
+    def broker_down(chunk):
+        raise ConnectionError("broker restarting")
+
+    with pytest.raises(ConnectionError):
+        run_chunk(catalog, FakeExtractor(), first, enqueue=broker_down)
+    assert catalog.chunk_state(job.id, 1) is None
+    queue: list = []
+    run_chunk(catalog, FakeExtractor(), first, enqueue=queue.append)  # the task's retry
+    assert [c.index for c in queue] == [1]
+    while queue:
+        run_chunk(catalog, FakeExtractor(), queue.pop(), enqueue=queue.append)
+    assert catalog.get_job(job.id).state == "succeeded"
 
 
 def test_realtime_extraction_skips_unchanged_content(catalog):
