@@ -16,15 +16,16 @@ from tests.relevance.bare_catalog import colour_kind_queries, fixture_truth, wri
 
 STORE = "bare"
 TARGET = 0.85  # what issue 11 asks of this set
-# Measured: 0.802 (development 0.767, held-out 0.858) once a category filter admits the kinds the taxonomy
-# groups (search_api.query.kind_groups: a "hoodie" finds the pullover hoodies extracted as Sweatshirts; 0.810
-# before Magento names were decoded, "LumaTech&trade;" to "LumaTech™", which moves a few categories);
-# 0.726 before that, 0.381 before every photo was read for colour. This floor holds what is measured, short
-# of the target. Of the relevant products still missing from the top 10, most miss the colour, and several of
-# those are the merchant's name for what the photo shows (a pink pair of shorts sold as Red, a mustard one as
-# Orange), the rest white garments on a white backdrop; a few titles name another kind ("Pullover Jacket" is
-# read as a sweatshirt, "Hooded Fleece" as fleece fabric, "All-Weather Trainer" as a sneaker).
-NDCG_FLOOR = 0.78
+# Measured: 0.827 (development 0.803, held-out 0.867). Before: 0.802 (development 0.767, held-out 0.858) until a
+# white garment on a white backdrop was read from its shading; 0.810 before Magento names were decoded
+# ("LumaTech&trade;" to "LumaTech™", which moves a few categories); 0.726 before a category filter admitted
+# the kinds the taxonomy groups (search_api.query.kind_groups: a "hoodie" finds the pullover hoodies extracted
+# as Sweatshirts); 0.381 before every photo was read for colour. This floor holds what is measured, short of
+# the target. Of the development half's photos whose merchant colour the reading misses (17 of 205), 13 show
+# something else than the merchant's name for them (pink shorts sold as Red, gray leggings as White, black
+# tights as Blue, lime tops as Yellow); a few titles name another kind ("Pullover Jacket" is read as a
+# sweatshirt, "Hooded Fleece" as fleece fabric, "All-Weather Trainer" as a sneaker).
+NDCG_FLOOR = 0.80
 
 
 @pytest.fixture(scope="module")
