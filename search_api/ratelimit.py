@@ -14,10 +14,10 @@ A caller that keeps sending while refused must cost little, or its burst still t
 searches need. So a refusal is remembered (`Refusals`, per process): the same bearer key, or the same
 address on the public search routes, is answered 429 by `EarlyRefusal` before any parsing, routing or key
 lookup, for at most RECHECK_S; then one request takes the full path again (and sees a revocation, or a
-bucket refilled by then, or refilled elsewhere when Redis holds it). An early 429 is sent after a pause of
-up to HOLD_S (never past its Retry-After; at most MAX_HELD at once): a client that retries at once instead
-of waiting then sends one request per connection per HOLD_S, not hundreds, and one that honours
-Retry-After never notices.
+bucket refilled by then, or refilled elsewhere when Redis holds it). Every 429 is sent after a pause of up
+to HOLD_S (never past its Retry-After, so it arrives about when a token is back; at most MAX_HELD waiting
+at once): a client that retries at once instead of waiting then sends a few requests per connection a
+second, not hundreds, and one that honours Retry-After never notices.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class Decision:
 
     @property
     def retry_after_header(self) -> str:
-        return str(max(1, math.ceil(self.retry_after_s)))
+        return retry_after_header(self.retry_after_s)
 
 
 def take(tokens: float, stamp: float, rate: Rate, now: float, cost: float = 1.0) -> tuple[float, Decision]:
@@ -176,6 +176,19 @@ class RateLimiter:
         self.memory = MemoryBuckets()
         self.redis = RedisBuckets(redis_url, fallback=self.memory) if redis_url else None
         self.refusals = Refusals()
+        self.held = 0
+
+    async def hold(self, wait_s: float) -> float:
+        """Pause a 429 (see the module's docstring); returns the wait left after the pause."""
+        if self.held >= MAX_HELD:
+            return wait_s
+        pause = min(HOLD_S, wait_s)
+        self.held += 1
+        try:
+            await asyncio.sleep(pause)
+        finally:
+            self.held -= 1
+        return max(0.0, wait_s - pause)
 
     @classmethod
     def from_settings(cls, settings) -> RateLimiter:
@@ -200,15 +213,19 @@ class RateLimiter:
         if not decision.allowed:
             bucket, rate, kind = self.bucket_and_rate(principal)
             RATE_LIMITED.labels(kind).inc()
-            message = refusal_message(rate, kind, decision.retry_after_header)
             if caller is not None:
-                self.refusals.add(caller, kind, message, decision.retry_after_s)
-            raise ApiError(429, "rate_limited", message, headers={"Retry-After": decision.retry_after_header})
+                self.refusals.add(caller, kind, refusal_message(rate, kind), decision.retry_after_s)
+            retry_after = retry_after_header(await self.hold(decision.retry_after_s))
+            raise ApiError(429, "rate_limited", refusal_message(rate, kind), headers={"Retry-After": retry_after})
 
 
-def refusal_message(rate: Rate | str, kind: str, retry_after: str) -> str:
+def refusal_message(rate: Rate, kind: str) -> str:
     whose = "this key" if kind == "key" else "this address (public search)"
-    return f"rate limit of {rate} for {whose} exceeded; retry after {retry_after} s"
+    return f"rate limit of {rate} for {whose} exceeded; retry after the Retry-After header's seconds"
+
+
+def retry_after_header(wait_s: float) -> str:
+    return str(max(1, math.ceil(wait_s)))
 
 
 def caller_of(authorization: str | None, client: str | None, path: str) -> str | None:
@@ -256,7 +273,6 @@ class EarlyRefusal:
 
     def __init__(self, app) -> None:
         self.app = app
-        self.held = 0
 
     async def __call__(self, scope, receive, send) -> None:
         limiter = getattr(scope["app"].state, "rate_limiter", None) if scope["type"] == "http" else None
@@ -268,15 +284,8 @@ class EarlyRefusal:
             if refused is not None:
                 kind, message, wait_s = refused
                 RATE_LIMITED.labels(kind).inc()
-                if self.held < MAX_HELD:
-                    self.held += 1
-                    try:
-                        await asyncio.sleep(min(HOLD_S, wait_s))
-                    finally:
-                        self.held -= 1
-                        wait_s = max(0.0, wait_s - HOLD_S)
                 response = JSONResponse(error_body("rate_limited", message), status_code=429,
-                                        headers={"Retry-After": str(max(1, math.ceil(wait_s)))})
+                                        headers={"Retry-After": retry_after_header(await limiter.hold(wait_s))})
                 return await response(scope, receive, send)
         await self.app(scope, receive, send)
 
