@@ -37,7 +37,6 @@ from bench_query_parse import QUERIES  # noqa: E402
 from common import print_table, summarize, write_json  # noqa: E402
 from vocab_fixture import store_vocabulary  # noqa: E402
 
-from extractor.datasets import magento  # noqa: E402
 from extractor.vlm import mapping, prompts  # noqa: E402
 from extractor.vlm.llama_server import model_server_process  # noqa: E402
 from extractor.vlm.openai_backend import OpenAIExtractor  # noqa: E402
@@ -131,6 +130,9 @@ def complete_under_schema(call: dict[str, Any]) -> bool:
 
 
 def bench_extraction(url: str, tax: Taxonomy, n: int, max_tokens: int) -> dict[str, Any]:
+    import extractor.local  # noqa: F401 - before magento, which it imports (magento first is circular)
+    from extractor.datasets import magento
+
     products = [g.product for g in magento.load(fixture_path())[:n]]
     ex = OpenAIExtractor(url, None, timeout_s=600, max_retries=1, concurrency=1, max_tokens=max_tokens, taxonomy=tax)
     recorder = Recorder(ex.driver.complete)

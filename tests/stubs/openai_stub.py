@@ -59,8 +59,10 @@ def default_answer(request: dict[str, Any]) -> str:
 
 
 class OpenAIStub:
-    def __init__(self, model: str = "stub-llava-awq") -> None:
+    def __init__(self, model: str = "stub-llava-awq", input_modalities: list[str] | None = None) -> None:
         self.model = model
+        # Listed in /v1/models as llama.cpp does (`architecture.input_modalities`) when given; LMDeploy does not.
+        self.input_modalities = input_modalities
         self.requests: list[dict[str, Any]] = []  # every request: method, path, headers, json
         self.responder: Responder | None = None  # overrides the scripts when set
         self._scripts: dict[str, list[Reply]] = {}
@@ -137,7 +139,10 @@ class OpenAIStub:
                 stub.requests.append({"method": "GET", "path": self.path, "headers": dict(self.headers),
                                       "json": None})
                 if self.path.rstrip("/").endswith("/models"):
-                    body = {"object": "list", "data": [{"id": stub.model, "object": "model"}]}
+                    listed: dict[str, Any] = {"id": stub.model, "object": "model"}
+                    if stub.input_modalities is not None:
+                        listed["architecture"] = {"input_modalities": stub.input_modalities}
+                    body = {"object": "list", "data": [listed]}
                     self._send(200, json.dumps(body).encode())
                 else:
                     self._send(404, b'{"error": "not found"}')
