@@ -12,9 +12,9 @@ from indexer.models import Product
 from indexer.settings import Settings, get_settings
 from indexer.store import CatalogStore
 from search_api.app import create_app
-from tests.keys import authorize
 from search_api.routes.photos import uploads_dir
 from search_api.routes.products import foreign_image
+from tests.keys import authorize
 from tests.unit.search_api.routes.test_sell_routes import StubExtractor, png
 
 

@@ -14,8 +14,8 @@ from indexer.photos.cache import PhotoCache
 from indexer.settings import Settings, get_settings
 from indexer.store import CatalogStore
 from search_api.app import create_app
-from tests.keys import authorize
 from search_api.routes.product_images import image_url, ref_version
+from tests.keys import authorize
 
 PHOTO = fixture_path() / "images" / "m" / "h" / "mh07-gray_main.jpg"
 REMOTE_CACHED = "https://shop.example/photos/hoodie.jpg"

@@ -12,8 +12,8 @@ from indexer.models import Product
 from indexer.realtime import extract_batch
 from indexer.settings import Settings
 from search_api.app import create_app
-from tests.keys import authorize
 from taxonomy import Taxonomy
+from tests.keys import authorize
 
 TEES = "aa-1-13-8"
 REVIEW = "/v1/stores/shop/review"

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search_api.app import create_app
-from tests.keys import authorize
 from search_api.models import MAX_LIMIT, MAX_OFFSET
+from tests.keys import authorize
 
 FIXTURE_PRODUCTS = 199
 

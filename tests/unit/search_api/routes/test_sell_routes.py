@@ -19,8 +19,8 @@ from indexer.settings import Settings, get_settings
 from indexer.store import CatalogStore
 from indexer.sync import SYNC_NAME
 from search_api.app import create_app
-from tests.keys import authorize
 from taxonomy import Taxonomy
+from tests.keys import authorize
 
 
 class StubExtractor:
