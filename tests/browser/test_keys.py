@@ -5,6 +5,8 @@ of a public store needs no key. (The served fixture checks at the end that no ke
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 WRONG = "ck_000000000000_" + "0" * 48
@@ -81,3 +83,32 @@ def test_the_storefront_of_a_public_store_needs_no_key(page, served):
     expect(photo).to_have_js_property("complete", True)
     assert photo.evaluate("img => img.naturalWidth") > 0  # product photos load without a key too
     expect(page.locator("#key-slot")).to_be_hidden()
+
+
+def test_a_private_store_s_storefront_asks_for_a_search_key_and_loads_its_photos_with_it(page, served):
+    from indexer.settings import Settings
+    from indexer.store import CatalogStore
+    from search_api.auth import KEY_TTL_S
+    from tests.keys import store_key
+
+    with CatalogStore.open(Settings(CATALOG_HOME=served.home, DATABASE_URL=None).sqlalchemy_url) as catalog:
+        search_key = store_key(catalog, "demo", "search")
+        catalog.set_public_search("demo", False)
+        try:
+            page.wait_for_timeout(KEY_TTL_S * 1000 + 500)  # the server's cached public flag expires
+            page.goto("/?store=demo&q=hoodie")
+            prompt = page.get_by_role("form", name="API key for store demo")
+            expect(prompt).to_be_visible()
+            assert page.locator("[data-product-id]").count() == 0
+            page.get_by_label("API key", exact=True).fill(search_key)
+            page.get_by_role("button", name="Use key").click()
+            page.locator("[data-product-id]").first.wait_for()
+            photo = page.locator("[data-product-id] img").first
+            photo.scroll_into_view_if_needed()
+            # An <img> cannot send the key: the plain load is refused, the page fetches the photo with the key.
+            expect(photo).to_have_attribute("src", re.compile(r"^blob:"))
+            expect(photo).to_have_js_property("complete", True)
+            assert photo.evaluate("img => img.naturalWidth") > 0
+        finally:
+            catalog.set_public_search("demo", True)
+    page.wait_for_timeout(KEY_TTL_S * 1000 + 500)  # public again for the other scenarios
