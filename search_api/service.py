@@ -276,12 +276,18 @@ class SearchService:
         vocab = query.vocab
         selected = {(f.field, v) for f in filters if not f.negated for v in f.values}
         filters = _widen_categories(filters, query.groups)
+        # Facets whose own filter is absent count under the same filter: one engine pass for all of them.
+        by_filter: dict[tuple[int, ...], list[str]] = {}
+        for fld in FACET_FIELDS:
+            if not fld.startswith("attr.") or fld[5:] in vocab.attributes:
+                by_filter.setdefault(tuple(map(id, exclude_field(filters, fld))), []).append(fld)
+        counted: dict[str, list] = {}
+        for fields in by_filter.values():
+            flt = and_all([NOT_FLAGGED, to_filter(exclude_field(filters, fields[0]))])
+            counted.update(self.lexical.facets_many(store, text, flt, fields))
         out: list[FacetPublic] = []
         for fld in FACET_FIELDS:
-            if fld.startswith("attr.") and fld[5:] not in vocab.attributes:
-                continue
-            flt = and_all([NOT_FLAGGED, to_filter(exclude_field(filters, fld))])
-            counts = self.lexical.facets(store, text, flt, fld)
+            counts = counted.get(fld)
             if not counts:
                 continue
             values = [FacetValuePublic(value=c.value, name=self._facet_name(fld, c.value, vocab), count=c.count,

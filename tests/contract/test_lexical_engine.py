@@ -176,6 +176,16 @@ def test_facets_match_reference(loaded_lexical: Any, corpus: list[IndexDocument]
     assert [c.count for c in got] == sorted((c.count for c in got), reverse=True)
 
 
+@pytest.mark.parametrize("flt", [None, Range(lte=60), Eq(field="category", value="aa-1")],
+                         ids=["none", "price", "category"])
+def test_facets_many_equal_each_facet(loaded_lexical: Any, flt: Any) -> None:
+    fields = ["category", "attr.color", "attr.fabric", "attr.size", "vendor", "tags"]
+    got = loaded_lexical.facets_many(STORE, "", flt, fields)
+    assert got == {f: loaded_lexical.facets(STORE, "", flt, f) for f in fields}
+    assert loaded_lexical.facets_many(STORE, "hoodie", flt, ["category"]) == {
+        "category": loaded_lexical.facets(STORE, "hoodie", flt, "category")}
+
+
 def test_category_facet_rolls_up(loaded_lexical: Any, corpus: list[IndexDocument]) -> None:
     got = {c.value: c.count for c in loaded_lexical.facets(STORE, "", None, "category")}
     assert got["aa"] == got["aa-1"] + got["aa-8"]

@@ -81,6 +81,10 @@ class LexicalEngine(Protocol):
         documents that `search` would match, most frequent first. "category" counts every
         ancestor too, so counts roll up the tree."""
 
+    def facets_many(self, store: str, text: str, filter: Filter | None, fields: Sequence[str], *,
+                    size: int = 50) -> dict[str, list[FacetCount]]:
+        """`facets` of each field, under one filter, in one pass or request."""
+
     def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
         """(min, max) price over the matching documents, or None when none has a price."""
 

@@ -141,6 +141,19 @@ class ElasticsearchLexicalEngine:
                          size=0, track_total_hits=False, aggs={"f": agg})
         return facet_counts(res["aggregations"]["f"]["buckets"], prefix, size)
 
+    def facets_many(self, store: str, text: str, filter: Filter | None, fields: Sequence[str], *,
+                    size: int = 50) -> dict[str, list[FacetCount]]:
+        """`facets` of several fields under one filter, in one request."""
+        if not fields:
+            return {}
+        aggs, prefixes = {}, {}
+        for i, fld in enumerate(fields):
+            aggs[f"f{i}"], prefixes[fld] = facet_agg(fld, size)
+        res = self._call("facets", self._es.search, index=self.index, query=search_query(store, text, filter),
+                         size=0, track_total_hits=False, aggs=aggs)
+        return {fld: facet_counts(res["aggregations"][f"f{i}"]["buckets"], prefixes[fld], size)
+                for i, fld in enumerate(fields)}
+
     def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
         res = self._call("price stats", self._es.search, index=self.index,
                          query=search_query(store, text, filter), size=0, track_total_hits=False,

@@ -276,6 +276,40 @@ class TantivyLexicalEngine:
         result = self._searcher.aggregate(query, {"f": {"terms": terms}})
         return facet_counts((b for b in result["f"]["buckets"] if b["doc_count"] > 0), prefix, size)
 
+    def facets_many(self, store: str, text: str, filter: Filter | None, fields: Sequence[str], *,
+                    size: int = 50) -> dict[str, list[FacetCount]]:
+        """`facets` of several fields under one filter in one aggregation pass: the attribute facets share one
+        count of the attrs column (a search's seven attribute facets were seven passes over it)."""
+        aggs: dict[str, dict] = {}
+        prefixes: dict[str, tuple[str, str]] = {}
+        for fld in fields:
+            key, prefix = facet_key(fld)
+            column = KEYWORD_FIELDS[key]
+            prefixes[fld] = (column, prefix)
+            wanted = ALL_ATTRIBUTE_VALUES if prefix else size
+            segment = ALL_ATTRIBUTE_VALUES if prefix else max(FACET_SEGMENT_SIZE, size * 10)
+            held = aggs.get(column, {"terms": {"size": 0}})["terms"]
+            if wanted > held["size"]:
+                aggs[column] = {"terms": {"field": column, "size": wanted, "segment_size": segment}}
+        result = self._searcher.aggregate(self._query(store, text, filter), aggs) if aggs else {}
+        by_handle: dict[str, dict[str, list]] = {}
+        out: dict[str, list[FacetCount]] = {}
+        for fld, (column, prefix) in prefixes.items():
+            buckets = result[column]["buckets"]
+            if not prefix:
+                out[fld] = facet_counts((b for b in buckets if b["doc_count"] > 0), prefix, size)
+            elif len(buckets) >= ALL_ATTRIBUTE_VALUES:  # more values than one pass counts: the exact path
+                out[fld] = self.facets(store, text, filter, fld, size=size)
+            else:
+                if column not in by_handle:
+                    split: dict[str, list] = {}
+                    for b in buckets:
+                        if b["doc_count"] > 0:
+                            split.setdefault(b["key"].split("=", 1)[0] + "=", []).append(b)
+                    by_handle[column] = split
+                out[fld] = facet_counts(by_handle[column].get(prefix, []), prefix, size)
+        return out
+
     def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
         query = self._query(store, text, filter)
         result = self._searcher.aggregate(query, {"p": {"stats": {"field": "price"}}})

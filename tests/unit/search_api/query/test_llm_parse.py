@@ -287,6 +287,9 @@ class FakeLexical:
     def facets(self, store, text, flt, field) -> list:
         return []
 
+    def facets_many(self, store, text, flt, fields) -> dict:
+        return {}
+
 
 class FakeDocuments:
     def __init__(self, vocab: StoreVocabulary) -> None:
