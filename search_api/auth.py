@@ -43,6 +43,7 @@ from search_api.errors import ApiError
 KEY_TTL_S = 2.0  # revocation reaches every server within this (the issue asks for 5 s)
 TOUCH_EVERY_S = 60.0
 MAX_CACHED = 10_000
+MISSING = object()  # not cached (or no longer fresh)
 ADMIN_KEY_ID = "catalog-admin-key"  # the principal of CATALOG_ADMIN_KEY
 
 bearer = HTTPBearer(auto_error=False, description="A store API key (`catalog keys create`) or CATALOG_ADMIN_KEY")
@@ -74,12 +75,16 @@ class KeyBook:
         self._public: dict[str, tuple[float, bool]] = {}
         self._touched: dict[str, float] = {}
 
-    def _cached(self, table: dict, name: str, read):
-        now = time.monotonic()
+    def _fresh(self, table: dict, name: str):
         with self._lock:
             hit = table.get(name)
-        if hit is not None and now - hit[0] < self.ttl_s:
-            return hit[1]
+        return hit[1] if hit is not None and time.monotonic() - hit[0] < self.ttl_s else MISSING
+
+    def _cached(self, table: dict, name: str, read):
+        value = self._fresh(table, name)
+        if value is not MISSING:
+            return value
+        now = time.monotonic()
         value = read()
         with self._lock:
             if len(table) >= MAX_CACHED:  # random ids cannot grow it without bound
@@ -92,6 +97,15 @@ class KeyBook:
 
     def public(self, catalog, store: str) -> bool:
         return self._cached(self._public, store, lambda: catalog.public_search(store))
+
+    async def key_async(self, catalog, key_id: str) -> ApiKey | None:
+        """A cached record on the event loop; only a read of the store goes to a worker thread."""
+        value = self._fresh(self._keys, key_id)
+        return value if value is not MISSING else await run_in_threadpool(self.key, catalog, key_id)
+
+    async def public_async(self, catalog, store: str) -> bool:
+        value = self._fresh(self._public, store)
+        return value if value is not MISSING else await run_in_threadpool(self.public, catalog, store)
 
     def forget(self, key_id: str) -> None:
         """Drop a cached key (this process revoked it: no need to wait for the TTL here)."""
@@ -142,7 +156,7 @@ async def authenticate(request: Request, settings: Settings, key: str) -> Princi
         raise unauthorized("malformed API key: send Authorization: Bearer ck_<id>_<secret>")
     catalog = request.app.state.runtime.catalog
     book = key_book(request)
-    record = check_key(await run_in_threadpool(book.key, catalog, key_id), key, utcnow())
+    record = check_key(await book.key_async(catalog, key_id), key, utcnow())
     if book.due_touch(key_id):
         await run_in_threadpool(catalog.touch_keys, {key_id: utcnow()})
     return Principal(key_id=record.id, store=record.store, scopes=record.scopes, rate=record.rate, client=client)
@@ -151,7 +165,7 @@ async def authenticate(request: Request, settings: Settings, key: str) -> Princi
 async def _public_search(request: Request, store: str | None) -> Principal | None:
     if store is None or not STORE_RE.match(store):
         return None
-    if not await run_in_threadpool(key_book(request).public, request.app.state.runtime.catalog, store):
+    if not await key_book(request).public_async(request.app.state.runtime.catalog, store):
         return None
     client = request.client.host if request.client else ""
     return Principal(key_id=None, store=store, scopes=frozenset({"search"}), rate=None, client=client)
