@@ -30,6 +30,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi.responses import JSONResponse
@@ -50,6 +52,12 @@ WARN_EVERY_S = 60.0
 RETRY_REDIS_AFTER_S = 5.0  # after a failure, requests skip Redis this long instead of each paying a timeout
 RECHECK_S = 1.0  # a refused caller is answered early this long at most before the full path checks again
 MAX_REFUSALS = 10_000
+# A key runs at most this many requests at once (Little's law: its rate times a slow request's time, at
+# least 2); the rest wait their turn. Smooths a burst into the rate it is allowed, so another key's search
+# meets no clump of the burster's at once.
+IN_FLIGHT_SECONDS = 0.1
+MIN_IN_FLIGHT = 2
+MAX_WAITING = 64  # waiting per key; more is a 429 too_many_concurrent
 HOLD_S = 1.0  # an early 429 waits this long at most before it is sent
 MAX_HELD = 1024  # early 429s waiting at once; past that they are sent at once
 # Keyless requests are charged to their address only on the public routes (search, product photos).
@@ -177,6 +185,7 @@ class RateLimiter:
         self.redis = RedisBuckets(redis_url, fallback=self.memory) if redis_url else None
         self.refusals = Refusals()
         self.held = 0
+        self.in_flight = InFlight()
 
     async def hold(self, wait_s: float) -> float:
         """Pause a 429 (see the module's docstring); returns the wait left after the pause."""
@@ -210,6 +219,8 @@ class RateLimiter:
     async def charge(self, principal, cost: float = 1.0, caller: str | None = None) -> None:
         """Take `cost` tokens or raise the 429; `caller` (see `caller_of`) is then refused early for a moment."""
         decision = await self.check(principal, cost)
+        if caller is not None and principal.key_id is not None:
+            self.in_flight.learn(caller, self.bucket_and_rate(principal)[1])
         if not decision.allowed:
             bucket, rate, kind = self.bucket_and_rate(principal)
             RATE_LIMITED.labels(kind).inc()
@@ -268,8 +279,50 @@ class Refusals:
         return entry[2], entry[3], max(0.0, entry[1] - now)
 
 
+class InFlight:
+    """Requests of one key running at once: at most its cap (learnt from its rate at its last charge; a key
+    not seen yet is not capped), up to MAX_WAITING more wait their turn. Per process, bounded: an entry
+    lives while the key has requests here, a cap is kept for the MAX_REFUSALS keys seen last."""
+
+    def __init__(self) -> None:
+        self._caps: OrderedDict[str, int] = OrderedDict()
+        self._running: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    def learn(self, caller: str, rate: Rate) -> None:
+        self._caps.pop(caller, None)
+        self._caps[caller] = max(MIN_IN_FLIGHT, math.ceil(rate.per_s * IN_FLIGHT_SECONDS))
+        while len(self._caps) > MAX_REFUSALS:
+            self._caps.popitem(last=False)
+
+    @asynccontextmanager
+    async def turn(self, caller: str) -> AsyncIterator[None]:
+        cap = self._caps.get(caller)
+        if cap is None:
+            yield
+            return
+        gate, users = self._running.get(caller) or (asyncio.Semaphore(cap), 0)
+        if users >= cap + MAX_WAITING:
+            raise TooManyWaiting(cap)
+        self._running[caller] = (gate, users + 1)
+        try:
+            async with gate:
+                yield
+        finally:
+            gate, users = self._running[caller]
+            if users <= 1:
+                del self._running[caller]
+            else:
+                self._running[caller] = (gate, users - 1)
+
+
+class TooManyWaiting(Exception):
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"this key already has {cap} requests running and {MAX_WAITING} waiting")
+
+
 class EarlyRefusal:
-    """ASGI middleware: a caller refused a moment ago gets its 429 again before anything else runs."""
+    """ASGI middleware: a caller refused a moment ago gets its 429 again before anything else runs; a key's
+    requests beyond its in-flight cap wait their turn here (holding no worker thread)."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -287,6 +340,15 @@ class EarlyRefusal:
                 response = JSONResponse(error_body("rate_limited", message), status_code=429,
                                         headers={"Retry-After": retry_after_header(await limiter.hold(wait_s))})
                 return await response(scope, receive, send)
+            if caller is not None and caller.startswith("bearer:"):
+                try:
+                    async with limiter.in_flight.turn(caller):
+                        return await self.app(scope, receive, send)
+                except TooManyWaiting as exc:
+                    RATE_LIMITED.labels("in_flight").inc()
+                    response = JSONResponse(error_body("too_many_concurrent", str(exc)), status_code=429,
+                                            headers={"Retry-After": "1"})
+                    return await response(scope, receive, send)
         await self.app(scope, receive, send)
 
 

@@ -162,3 +162,40 @@ def test_who_a_request_is_before_any_routing():
     assert caller_of(None, "1.2.3.4", "/v1/stores/demo/search") == "client:1.2.3.4"
     assert caller_of(None, "1.2.3.4", "/v1/stores/demo/products/p1/images/0") == "client:1.2.3.4"
     assert caller_of(None, "1.2.3.4", "/v1/stores/demo/products/p1") is None  # no public route: a 401 anyway
+
+
+def test_a_keys_requests_beyond_its_in_flight_cap_wait_their_turn(monkeypatch):
+    from search_api import ratelimit
+    from search_api.ratelimit import InFlight, TooManyWaiting
+
+    monkeypatch.setattr(ratelimit, "MAX_WAITING", 1)
+    in_flight = InFlight()
+    in_flight.learn("bearer:a", Rate(5, 1.0))  # 5/s x 0.1 s -> at least 2 at once
+    in_flight.learn("bearer:big", Rate(600, 1.0))
+    assert in_flight._caps == {"bearer:a": 2, "bearer:big": 60}
+
+    async def run():
+        running, peak, order = 0, 0, []
+
+        async def call(name):
+            nonlocal running, peak
+            async with in_flight.turn("bearer:a"):
+                running += 1
+                peak = max(peak, running)
+                order.append(name)
+                await asyncio.sleep(0.05)
+                running -= 1
+
+        first = [asyncio.create_task(call(n)) for n in ("1", "2", "3")]
+        await asyncio.sleep(0.01)  # 1 and 2 run, 3 waits: the next one is one too many
+        with pytest.raises(TooManyWaiting):
+            async with in_flight.turn("bearer:a"):
+                pass
+        async with in_flight.turn("bearer:unknown"):  # a key not charged yet is not capped
+            pass
+        await asyncio.gather(*first)
+        return peak, order
+
+    peak, order = asyncio.run(run())
+    assert peak == 2 and order == ["1", "2", "3"]
+    assert in_flight._running == {}  # nothing kept once the key's requests are done
