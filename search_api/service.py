@@ -116,6 +116,8 @@ class SearchService:
         session_id = request.session_id or new_session_id()
         # A session is bound to its store: another store's session id starts afresh.
         state = self.sessions.get(session_id, store) if request.session_id else None
+        if state is None and request.session_id and self.sessions.get(session_id) is not None:
+            session_id = new_session_id()  # another store's conversation: start afresh, never overwrite it
         query = self._read(store, request.q, state, request.filters)
         timings["parse"] = _ms(started)
 

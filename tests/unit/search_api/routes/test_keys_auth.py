@@ -209,6 +209,10 @@ def test_a_key_of_one_store_never_reads_counts_or_searches_the_other(client):
     session = client.post("/v1/stores/rival/search", json=blue, headers=rival).json()["session_id"]
     follow = client.post("/v1/stores/shop/search", json={"q": "", "session_id": session}, headers=shop).json()
     assert follow["applied_filters"] == [] and follow["total"] == 3
+    # ... and shop's search got a session of its own: the rival's conversation goes on untouched.
+    assert follow["session_id"] != session
+    again = client.post("/v1/stores/rival/search", json={"q": "", "session_id": session}, headers=rival).json()
+    assert [f["values"] for f in again["applied_filters"]] == [["color__blue"]]
     # Product reads and photos: a rival product id under shop's path is no product.
     write = key(client, "shop", "write")
     assert_error(client.get("/v1/stores/shop/products/r0", headers=write), 404, "unknown_product")
