@@ -362,5 +362,7 @@ def limiter_for(app) -> RateLimiter:
 
 async def charge(request, principal) -> None:
     """Take one token from the principal's bucket, or raise ApiError 429 with a Retry-After header."""
-    caller = caller_of(request.headers.get("authorization"), principal.client, request.url.path)
+    # A key charged as the public (a public store's search with a key of another store) is its address here.
+    authorization = request.headers.get("authorization") if principal.key_id is not None else None
+    caller = caller_of(authorization, principal.client, request.url.path)
     await limiter_for(request.app).charge(principal, caller=caller)

@@ -102,7 +102,10 @@ def test_without_a_key(label, fuzz_app, api_schema):
 @pytest.mark.parametrize("label", LABELS)
 def test_with_another_stores_key(label, fuzz_app, api_schema):
     def refused_without_telling(case, response):
-        # A key of store `other` opens nothing of demo's, and the answer does not say whether demo exists.
+        # A key of store `other` opens nothing of demo's but what anyone may read (demo's public search,
+        # where it counts as no key), and the answer does not say whether demo exists.
+        if case.operation.path.endswith(PUBLIC):
+            return
         assert response.status_code in (400, 403, 413, 422), (label, response.status_code, response.text[:200])
 
     fuzz(api_schema, label, examples=4, key=fuzz_app.keys.other_admin,
