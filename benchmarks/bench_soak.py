@@ -190,6 +190,8 @@ class Soak:
                     except (httpx.HTTPError, ValueError):
                         pass
                     time.sleep(0.05)
+            if seen_ms is None and status < 300 and self.stop.is_set():
+                break  # the run ended while this one was still being looked for: not a measurement
             self.upserts.append((started - self.t0, seen_ms, status))
             self.stop.wait(max(0.0, every_s - (time.monotonic() - started)))
 
