@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from indexer.engines.lexical.base import PLAIN
 from indexer.engines.types import MAX_WINDOW, Sort
-from indexer.filters import Eq, Not, Range, and_all
+from indexer.filters import Eq, Not, and_all
 from search_api.documents import DocumentCache
 from search_api.models import (
     AppliedFilterPublic,
@@ -295,14 +295,10 @@ class SearchService:
             values = [FacetValuePublic(value=c.value, name=self._facet_name(fld, c.value, vocab), count=c.count,
                                        selected=(fld, c.value) in selected) for c in counts]
             out.append(FacetPublic(field=fld, name=_facet_title(fld, vocab), values=values))
-        base = to_filter(exclude_field(filters, "price"))
-        buckets = []
-        for low, high in PRICE_BUCKETS:
-            flt = and_all([NOT_FLAGGED, base, Range(field="price", gte=low, lt=high)])
-            count = self.lexical.search(store, text, flt, limit=1).total
-            if count:
-                buckets.append(FacetValuePublic(value=_bucket_id(low, high), name=_bucket_name(low, high),
-                                                count=count))
+        flt = and_all([NOT_FLAGGED, to_filter(exclude_field(filters, "price"))])
+        counts = self.lexical.price_counts(store, text, flt, PRICE_BUCKETS)
+        buckets = [FacetValuePublic(value=_bucket_id(low, high), name=_bucket_name(low, high), count=count)
+                   for (low, high), count in zip(PRICE_BUCKETS, counts, strict=True) if count]
         if buckets:
             out.append(FacetPublic(field="price", name="Price", values=buckets))
         return out

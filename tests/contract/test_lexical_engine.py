@@ -10,7 +10,7 @@ import pytest
 
 from indexer.documents import AttributeValue, IndexDocument
 from indexer.engines.types import Sort
-from indexer.filters import Eq, FilterError, In, Range, matches
+from indexer.filters import Eq, FilterError, In, Range, and_all, matches
 
 STORE, OTHER = "alpha", "beta"
 
@@ -184,6 +184,15 @@ def test_facets_many_equal_each_facet(loaded_lexical: Any, flt: Any) -> None:
     assert got == {f: loaded_lexical.facets(STORE, "", flt, f) for f in fields}
     assert loaded_lexical.facets_many(STORE, "hoodie", flt, ["category"]) == {
         "category": loaded_lexical.facets(STORE, "hoodie", flt, "category")}
+
+
+@pytest.mark.parametrize("flt", [None, Eq(field="category", value="aa-1")], ids=["none", "category"])
+def test_price_counts_equal_range_filtered_totals(loaded_lexical: Any, flt: Any) -> None:
+    ranges = [(None, 25.0), (25.0, 50.0), (50.0, 100.0), (100.0, None)]
+    got = loaded_lexical.price_counts(STORE, "", flt, ranges)
+    want = [loaded_lexical.search(STORE, "", and_all([flt, Range(gte=low, lt=high)]), limit=1).total
+            for low, high in ranges]
+    assert got == want and sum(got) > 0
 
 
 def test_category_facet_rolls_up(loaded_lexical: Any, corpus: list[IndexDocument]) -> None:

@@ -58,6 +58,12 @@ def facet_counts(buckets: Iterable[Mapping[str, Any]], prefix: str, size: int) -
     return counts[:size]
 
 
+def price_ranges(ranges: Sequence[tuple[float | None, float | None]]) -> list[dict[str, float]]:
+    """[low, high) bounds as a range aggregation's ranges (the same request body on tantivy and Elasticsearch:
+    `from` inclusive, `to` exclusive, either left out when unbounded)."""
+    return [{k: float(v) for k, v in (("from", low), ("to", high)) if v is not None} for low, high in ranges]
+
+
 class LexicalEngine(Protocol):
     # True when opening dropped an index of another schema version: the sync must rebuild from the store.
     recreated: bool
@@ -84,6 +90,10 @@ class LexicalEngine(Protocol):
     def facets_many(self, store: str, text: str, filter: Filter | None, fields: Sequence[str], *,
                     size: int = 50) -> dict[str, list[FacetCount]]:
         """`facets` of each field, under one filter, in one pass or request."""
+
+    def price_counts(self, store: str, text: str, filter: Filter | None,
+                     ranges: Sequence[tuple[float | None, float | None]]) -> list[int]:
+        """Matching products per price range [low, high) (None: unbounded), in order; one pass."""
 
     def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
         """(min, max) price over the matching documents, or None when none has a price."""

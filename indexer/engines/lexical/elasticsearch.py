@@ -14,7 +14,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from indexer.documents import IndexDocument, point_id
 from indexer.engines.keywords import keyword_values
-from indexer.engines.lexical.base import BOOSTED, KEYWORD_FIELDS, TextMatch, facet_counts, text_values
+from indexer.engines.lexical.base import BOOSTED, KEYWORD_FIELDS, TextMatch, facet_counts, price_ranges, text_values
 from indexer.engines.lexical.es_filters import (
     facet_agg,
     index_mapping,
@@ -153,6 +153,13 @@ class ElasticsearchLexicalEngine:
                          size=0, track_total_hits=False, aggs=aggs)
         return {fld: facet_counts(res["aggregations"][f"f{i}"]["buckets"], prefixes[fld], size)
                 for i, fld in enumerate(fields)}
+
+    def price_counts(self, store: str, text: str, filter: Filter | None,
+                     ranges: Sequence[tuple[float | None, float | None]]) -> list[int]:
+        res = self._call("price counts", self._es.search, index=self.index, query=search_query(store, text, filter),
+                         size=0, track_total_hits=False,
+                         aggs={"p": {"range": {"field": "price", "ranges": price_ranges(ranges)}}})
+        return [int(b["doc_count"]) for b in res["aggregations"]["p"]["buckets"]]
 
     def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
         res = self._call("price stats", self._es.search, index=self.index,

@@ -21,6 +21,7 @@ from indexer.engines.lexical.base import (
     KEYWORD_FIELDS,
     TextMatch,
     facet_counts,
+    price_ranges,
     text_values,
 )
 from indexer.engines.lexical.tantivy_filters import scoped_filter
@@ -309,6 +310,13 @@ class TantivyLexicalEngine:
                     by_handle[column] = split
                 out[fld] = facet_counts(by_handle[column].get(prefix, []), prefix, size)
         return out
+
+    def price_counts(self, store: str, text: str, filter: Filter | None,
+                     ranges: Sequence[tuple[float | None, float | None]]) -> list[int]:
+        """Matching products per price range [low, high) (None: unbounded), in one aggregation pass."""
+        query = self._query(store, text, filter)
+        buckets = self._searcher.aggregate(query, {"p": {"range": {"field": "price", "ranges": price_ranges(ranges)}}})
+        return [int(b["doc_count"]) for b in buckets["p"]["buckets"]]
 
     def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
         query = self._query(store, text, filter)

@@ -121,3 +121,16 @@ def test_vocabulary_terms_are_indexed_and_counted_per_store(client: Any) -> None
     kwargs = client.search.call_args.kwargs
     assert kwargs["size"] == 0 and kwargs["aggs"]["v"]["terms"]["field"] == VOCABULARY_FIELD
     assert kwargs["query"]["bool"]["filter"] == es_module.scoped_filter("s", None)
+
+
+def test_facets_many_and_price_counts_are_one_request_each(client: Any) -> None:
+    engine = ElasticsearchLexicalEngine("http://es", index="idx", client=client)
+    client.search.return_value = {"aggregations": {
+        "f0": {"buckets": [{"key": "aa", "doc_count": 3}]},
+        "f1": {"buckets": [{"key": "color=color__red", "doc_count": 2}]}}}
+    got = engine.facets_many("s", "tee", None, ["category", "attr.color"])
+    assert got == {"category": [FacetCount("aa", 3)], "attr.color": [FacetCount("color__red", 2)]}
+    assert client.search.call_count == 1 and set(client.search.call_args.kwargs["aggs"]) == {"f0", "f1"}
+    client.search.return_value = {"aggregations": {"p": {"buckets": [{"doc_count": 4}, {"doc_count": 1}]}}}
+    assert engine.price_counts("s", "", None, [(None, 25.0), (25.0, None)]) == [4, 1]
+    assert client.search.call_args.kwargs["aggs"]["p"]["range"]["ranges"] == [{"to": 25.0}, {"from": 25.0}]

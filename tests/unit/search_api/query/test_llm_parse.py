@@ -290,6 +290,9 @@ class FakeLexical:
     def facets_many(self, store, text, flt, fields) -> dict:
         return {}
 
+    def price_counts(self, store, text, flt, ranges) -> list:
+        return [0] * len(ranges)
+
 
 class FakeDocuments:
     def __init__(self, vocab: StoreVocabulary) -> None:
