@@ -53,10 +53,10 @@ RETRY_REDIS_AFTER_S = 5.0  # after a failure, requests skip Redis this long inst
 RECHECK_S = 1.0  # a refused caller is answered early this long at most before the full path checks again
 MAX_REFUSALS = 10_000
 # A key runs at most this many requests at once (Little's law: its rate times a slow request's time, at
-# least 2); the rest wait their turn. Smooths a burst into the rate it is allowed, so another key's search
+# least 1); the rest wait their turn. Smooths a burst into the rate it is allowed, so another key's search
 # meets no clump of the burster's at once.
 IN_FLIGHT_SECONDS = 0.1
-MIN_IN_FLIGHT = 2
+MIN_IN_FLIGHT = 1
 MAX_WAITING = 64  # waiting per key; more is a 429 too_many_concurrent
 HOLD_S = 1.0  # an early 429 waits this long at most before it is sent
 MAX_HELD = 1024  # early 429s waiting at once; past that they are sent at once

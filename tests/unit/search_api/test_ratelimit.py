@@ -170,9 +170,10 @@ def test_a_keys_requests_beyond_its_in_flight_cap_wait_their_turn(monkeypatch):
 
     monkeypatch.setattr(ratelimit, "MAX_WAITING", 1)
     in_flight = InFlight()
-    in_flight.learn("bearer:a", Rate(5, 1.0))  # 5/s x 0.1 s -> at least 2 at once
+    in_flight.learn("bearer:a", Rate(20, 1.0))  # 20/s x 0.1 s -> 2 at once
+    in_flight.learn("bearer:small", Rate(5, 1.0))
     in_flight.learn("bearer:big", Rate(600, 1.0))
-    assert in_flight._caps == {"bearer:a": 2, "bearer:big": 60}
+    assert in_flight._caps == {"bearer:a": 2, "bearer:small": 1, "bearer:big": 60}
 
     async def run():
         running, peak, order = 0, 0, []
