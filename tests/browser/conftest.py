@@ -135,7 +135,10 @@ def served(demo_settings, tmp_path_factory):
     assert "GET /readyz" in logged and key.rsplit("_", 1)[1] not in logged, "a key reached the server's log"
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an asyncio loop running on the main thread while it
+# is open, and every later test that calls asyncio.run() would fail with "cannot be called from a running
+# event loop".
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         service_missing(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
