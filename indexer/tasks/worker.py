@@ -53,15 +53,22 @@ def run_worker(queues: list[str], concurrency: int = 1) -> None:
 
 
 def warm_up() -> None:
-    """Load what every task needs (the extractor, the text embedder, the taxonomy) before consuming: a worker
-    says `ready` when it can take a task at full speed, and a rescuer started after a crash does not spend its
-    first task loading models (prefork children share what the parent loaded)."""
+    """Load what every task needs (the extractor and its models, the text embedder, the taxonomy) before
+    consuming: a worker says `ready` when it can take a task at full speed, and a rescuer started after a crash
+    does not spend its first task loading models (prefork children share what the parent loaded). The soak
+    measured why: without it a worker's RSS grew 627 -> 1047 MiB on its first photos, then stayed flat."""
     from extractor.embeddings import get_text_embedder
     from taxonomy import Taxonomy
 
     started = time.perf_counter()
     Taxonomy.load()
-    get_context().extractor  # noqa: B018 - loads the configured backend
+    context = get_context()
+    context.extractor  # noqa: B018 - loads the configured backend
+    if context.settings.extractor_backend == "local":  # its image models load on the first photo otherwise
+        from extractor.local.warmup import warm_up_steps
+
+        for _name, work in warm_up_steps(lambda: context.extractor):
+            work()
     get_text_embedder().embed(["warm up"])
     log.info("worker warmed up in %.1f s", time.perf_counter() - started)
 
