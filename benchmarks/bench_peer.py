@@ -94,7 +94,8 @@ def ours(args, levels: list[int]) -> dict:
     if args.home:
         subprocess.run([sys.executable, str(Path(__file__).with_name("bench_scale_search.py")), "--home",
                         str(args.home), "--store", args.store, "--catalog", str(args.catalog), "--label",
-                        args.label, "--seconds", str(args.seconds), "--levels", ",".join(map(str, levels))],
+                        args.label, "--seconds", str(args.seconds), "--levels", ",".join(map(str, levels)),
+                        *(["--also-store", args.also_store] if args.also_store else [])],
                        check=True)
     search = json.loads((RESULTS / f"scale_search_{args.label}.json").read_text())
     index_path = RESULTS / f"scale_index_{args.label}.json"
@@ -111,6 +112,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=320)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--levels", default="1,8")
+    parser.add_argument("--also-store", help="ours: a small store measured beside the big one (concurrency 1)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     products = read_store(args.catalog, args.store, limit=10**9)
