@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -394,6 +395,7 @@ def main() -> None:
     finally:
         soak.close()
     write_json("soak", {"command": " ".join(["benchmarks/bench_soak.py", *sys.argv[1:]]), **result})
+    shutil.rmtree(soak.tmp, ignore_errors=True)  # kept when the run failed: its processes' logs are there
 
 
 if __name__ == "__main__":

@@ -178,20 +178,23 @@ def test_postgresql_restarted_mid_reindex(tmp_path, redis_base, model_server):
     if why:
         service_missing(why)
     # Its own directory under /tmp: the server may run as the `postgres` user, who cannot enter pytest's.
-    root = Path(tempfile.mkdtemp(prefix="catalog-pg-"))
-    root.chmod(0o755)
-    cluster = PostgresCluster(root / "pg").start()
-    stack = Stack(tmp_path, f"{redis_base}/{8 + uuid.uuid4().int % 7}",
-                  **stub_env(model_server, DATABASE_URL=cluster.url))
     import redis
 
-    redis.Redis.from_url(stack.broker).flushdb()
+    root = Path(tempfile.mkdtemp(prefix="catalog-pg-"))
+    root.chmod(0o755)
+    broker = f"{redis_base}/{8 + uuid.uuid4().int % 7}"
+    redis.Redis.from_url(broker).flushdb()
+    cluster = stack = None
     try:
+        cluster = PostgresCluster(root / "pg").start()
+        stack = Stack(tmp_path, broker, **stub_env(model_server, DATABASE_URL=cluster.url))
         after = restart_mid_reindex(stack, "pg", cluster, down_s=3.0)
     finally:
-        stack.stop()
-        cluster.close()
-        redis.Redis.from_url(stack.broker).flushdb()
+        if stack is not None:
+            stack.stop()
+        if cluster is not None:
+            cluster.close()
+        redis.Redis.from_url(broker).flushdb()
         shutil.rmtree(root, ignore_errors=True)
     print(f"\nPostgreSQL restarted mid-reindex: job done {after:.1f} s after it was back")
 
