@@ -2,12 +2,16 @@
 with one ~1000 px JPEG photo (a fixture photo upscaled) and a title, sequential requests after a warm-up.
 Prints p50/p95/p99 and requests/s; writes results/suggest.json. Target: p95 <= 200 ms on 2 cores.
 
-    .venv/bin/python benchmarks/bench_suggest.py [--requests 200] [--warmup 20] [--profile]
+    .venv/bin/python benchmarks/bench_suggest.py [--requests 200] [--warmup 20] [--profile] [--train]
+        [--out suggest]
 
 The store must exist (suggest answers 404 for an unknown store) but need not be indexed: the fixture is
 imported as store `demo`, and the run waits until the server has applied its change log so that background
 indexing does not share the cores with the measurement. `--profile` runs a cProfile of the route's work
-(decode + extraction) in this process after the HTTP run and prints the top functions.
+(decode + extraction) in this process after the HTTP run and prints the top functions. `--train` runs
+`catalog train --store demo` before serving, so that suggest answers with the store's trained heads (the
+path a store with labels takes); `--out` names the results file (default `suggest`, `suggest_heads` with
+`--train`).
 """
 
 from __future__ import annotations
@@ -107,6 +111,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--train", action="store_true", help="catalog train --store demo before serving")
+    parser.add_argument("--out", default=None, help="results file name (default suggest / suggest_heads)")
     args = parser.parse_args()
     image, title, source, size = listing()
     home = Path(tempfile.mkdtemp(prefix="bench-suggest-"))
@@ -115,6 +121,12 @@ def main() -> None:
         env.pop(name, None)
     subprocess.run([CATALOG, "import", "--store", "demo", str(ROOT / "indexer/data/fixture")], env=env, check=True,
                    stdout=subprocess.DEVNULL)
+    trained = None
+    if args.train:
+        started = time.perf_counter()
+        subprocess.run([CATALOG, "train", "--store", "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+        trained = round(time.perf_counter() - started, 1)
+        print(f"catalog train --store demo: {trained} s")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {bench_key(env, 'demo', 'suggest')}"}
@@ -154,7 +166,9 @@ def main() -> None:
     print(f"last response: category {category!r}; stages (ms) {stages}")
     target_met = row["p95_ms"] <= 200
     print(f"target p95 <= 200 ms: {'met' if target_met else 'MISSED'}")
-    write_json("suggest", {"benchmark": "suggest_http", "extractor": "local", "image": {
+    write_json(args.out or ("suggest_heads" if args.train else "suggest"), {
+        "benchmark": "suggest_http", "extractor": "local", "store_heads": args.train, "train_seconds": trained,
+        "image": {
         "source": str(Path(source).relative_to(ROOT)), "size": list(size), "bytes": len(image)},
         "title": title, "warmup": args.warmup, "target": "p95 <= 200 ms", "target_met": target_met,
         "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in load_after],

@@ -24,6 +24,9 @@ class ExtractedValue(BaseModel):
     name: str
     confidence: float = Field(ge=0, le=1)
     source: Literal["image", "text", "merchant"]
+    # A store head's answer: the precision its answers reached on the store's held-out products (at the
+    # threshold it answers above); None for the general rules and the merchant's own values.
+    precision: float | None = Field(default=None, ge=0, le=1)
 
 
 class ExtractedAttribute(BaseModel):

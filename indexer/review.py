@@ -15,6 +15,10 @@ Pure functions, no I/O. A proposal is one (attribute, value) of one product vers
 Evidence says where a value came from: the photos an image-sourced value was read from (every readable photo
 whose colour the merchant did not name), the words of the title, tags or description that name a text-sourced
 one.
+
+The queue shows first what the extractor is least sure of (uncertainty sampling: each decision teaches the
+store's heads the most there): a value a store head answered carries the head's held-out precision, and the
+least precise, then the least probable, come first.
 """
 
 from __future__ import annotations
@@ -82,6 +86,8 @@ class Proposal(BaseModel):
     confidence: float
     evidence: Evidence
     content_hash: str
+    # A store head's answer: the precision the head's answers reached on held-out products (None: the rules').
+    precision: float | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -199,7 +205,8 @@ def proposals(product: Product, extraction: Extraction | None, taxonomy, content
     found = _found_in_text(product, taxonomy)
     proposed: set[tuple[str, str]] = set()
 
-    def propose(handle: str, value_handle: str, confidence: float, evidence: Evidence) -> None:
+    def propose(handle: str, value_handle: str, confidence: float, evidence: Evidence,
+                precision: float | None = None) -> None:
         known = merchant_of(handle)
         if value_handle in known or _suffix(value_handle) in {_suffix(v) for v in known}:
             return
@@ -215,7 +222,7 @@ def proposals(product: Product, extraction: Extraction | None, taxonomy, content
                             value_id=value.id, value_name=value.name,
                             current=[CurrentValue(value=v, name=n) for v, n in known.items()],
                             kind="contradicts" if known else "adds", confidence=round(confidence, 4),
-                            evidence=evidence))
+                            evidence=evidence, precision=precision))
 
     for attribute in extraction.attributes:
         for v in attribute.values:
@@ -225,7 +232,7 @@ def proposals(product: Product, extraction: Extraction | None, taxonomy, content
                 evidence = Evidence(source="image", images=_read_photos(product, extraction, attribute.handle))
             else:
                 evidence = Evidence(source="text", words=_words_for(found, v.value))
-            propose(attribute.handle, v.value, v.confidence, evidence)
+            propose(attribute.handle, v.value, v.confidence, evidence, v.precision)
 
     # Words of the title or tags naming another value of an attribute the merchant filled: the extractor
     # dropped them (the merchant wins there), so they are read here, for the category's attributes only.
@@ -263,10 +270,17 @@ def undecided(items: Iterable[Proposal], decided: set[tuple[str, str, str, str]]
     return [p for p in items if (*p.key, p.content_hash) not in decided]
 
 
+def sureness(proposal: Proposal) -> float:
+    """How sure the extractor is of a proposal, 0..1: a store head's held-out precision where a head answered
+    it, else its confidence."""
+    return proposal.confidence if proposal.precision is None else proposal.precision
+
+
 def order(items: Iterable[Proposal]) -> list[Proposal]:
-    """Category first, then attributes by name; within one, most confident first."""
-    return sorted(items, key=lambda p: (p.attribute != CATEGORY, p.attribute_name.lower(), -p.confidence,
-                                        p.value_name.lower(), p.product_id))
+    """Category first, then attributes by name; within one, least sure first (uncertainty sampling): by
+    `sureness`, then confidence, so the merchant's decisions go where the heads know least."""
+    return sorted(items, key=lambda p: (p.attribute != CATEGORY, p.attribute_name.lower(), sureness(p),
+                                        p.confidence, p.value_name.lower(), p.product_id))
 
 
 def groups(items: Iterable[Proposal]) -> list[dict]:

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     chunk_stale_after_s: float = Field(default=15.0, ge=1, le=3600, validation_alias="CHUNK_STALE_AFTER")
     chunk_max_starts: int = Field(default=8, ge=1, le=100, validation_alias="CHUNK_MAX_STARTS")
     reindex_chunk_size: int = Field(default=16, ge=1, le=1000, validation_alias="REINDEX_CHUNK_SIZE")
+    # `catalog train` (issue 13): each attribute head answers above the threshold that reached this precision on
+    # the store's held-out products, and reports that precision with its answers.
+    head_target_precision: float = Field(default=0.80, gt=0, lt=1, validation_alias="HEAD_TARGET_PRECISION")
     worker_metrics_port: int | None = Field(default=None, validation_alias="WORKER_METRICS_PORT")
     # Photo downloads (issue 11): hosts or CIDRs that may be reached although private or loopback.
     image_fetch_allowlist: str = Field(default="", validation_alias="IMAGE_FETCH_ALLOWLIST")

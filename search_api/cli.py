@@ -80,8 +80,14 @@ def photo_summary(counts: dict[str, int]) -> str:
 
 
 @app.command("train")
-def train_cmd(store: str = typer.Option(..., "--store", "-s")) -> None:
-    """Fit the store's category and attribute heads on its merchant-labelled products (local extractor)."""
+def train_cmd(store: str = typer.Option(..., "--store", "-s"),
+              curve: bool = typer.Option(False, "--curve", help=(
+                  "also fit the heads on 10, 25, 50, 100 and all labelled products per attribute and print "
+                  "the held-out learning curve")),
+              as_json: bool = typer.Option(False, "--json", help="the report as JSON instead of tables")) -> None:
+    """Fit the store's category, attribute and colour heads on its merchant-labelled products (local
+    extractor); prints held-out precision, recall and F1 per attribute and overall (folds by product id)."""
+    from extractor.local.train import format_report
     from indexer.photos.resolve import PhotoResolver
     from indexer.runtime import make_configured_extractor, open_catalog
     from indexer.settings import get_settings
@@ -95,10 +101,11 @@ def train_cmd(store: str = typer.Option(..., "--store", "-s")) -> None:
         try:
             report = train_store(catalog, store, settings.catalog_home, Taxonomy.load(),
                                  extractor=make_configured_extractor(settings),
-                                 photos=PhotoResolver.from_settings(settings))
+                                 photos=PhotoResolver.from_settings(settings),
+                                 target_precision=settings.head_target_precision, curve=curve)
         except ValueError as exc:
             _fail(str(exc))
-    typer.echo(json.dumps(report, indent=2))
+    typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 
 @app.command("serve")

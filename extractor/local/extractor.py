@@ -15,12 +15,20 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from extractor.images import ImageError, downscale, load_image
 from extractor.local import colors as colors_mod
 from extractor.local import product_colors
 from extractor.local.category import get_category_index
+from extractor.local.features import (  # noqa: F401  (DRAFT, MODEL_SIDE, decode_photo: imported from here too)
+    DRAFT,
+    MAX_IMAGES,
+    MODEL_SIDE,
+    HeadInput,
+    decode_photo,
+    load_photos,
+    pooled,
+    text_kind,
+)
 from extractor.local.imagenet import ImageLabels, category_evidence, get_model, set_torch_threads
-from extractor.local.quality import PhotoPrint, image_notes
 from extractor.local.safety import get_nudity_model, nudity_verdict, text_reasons
 from extractor.local.text import (
     ValueHit,
@@ -30,6 +38,7 @@ from extractor.local.text import (
     merchant_values,
     title_is_footwear,
 )
+from extractor.local.train import StoreHeads, load_heads
 from extractor.models import (
     CategoryGuess,
     ExtractedAttribute,
@@ -43,21 +52,9 @@ from taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
-DRAFT = (448, 448)  # JPEG decodes at 1/2..1/8 scale: a 1000 px photo decodes at ~500 px
-MODEL_SIDE = 640  # the largest side the image models and the colour reading see
-# Photos per product that go through the models: every photo of a real product (Shopify allows 250, but
-# product pages show a dozen or so; each colour variant has its own). They run batched across products.
-MAX_IMAGES = 16
 MAX_VALUES = 5  # values kept per attribute; colours: one per photo (a product sold in many colours)
 WORKERS = max(1, min(2, os.cpu_count() or 1))  # extraction threads: the models and PIL release the GIL
 MIN_SHARD = 4  # a batch smaller than two shards of this runs inline
-
-def decode_photo(source: str | bytes) -> tuple[Image.Image, tuple[int, int]]:
-    """A product photo as the local extractor reads it (a path or the file's bytes), and its size as decoded
-    before it was brought down to MODEL_SIDE (what the quality notes judge). Raises ImageError."""
-    image = load_image(source, draft_size=DRAFT)
-    return downscale(image, MODEL_SIDE), image.size
-
 
 _pool_lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
@@ -105,11 +102,9 @@ class LocalExtractor:
         self.models_dir = Path(models_dir) if models_dir else None
         self.ocr = ocr
         self.safety = safety
-        self.store_head = store_head  # extractor.local.train.StoreHeads, or a path to one
+        self.store_head: StoreHeads | None = store_head  # a store's trained heads, or a path to them
         self.taxonomy = Taxonomy.load()
         if isinstance(store_head, (str, Path)):
-            from extractor.local.train import load_heads
-
             self.store_head = load_heads(Path(store_head))
 
     # ---------------------------------------------------------------- public
@@ -169,36 +164,13 @@ class LocalExtractor:
             vectors = {i: embedded[j] for j, i in enumerate(nonempty)}
         return vectors, (time.perf_counter() - started) * 1000 / max(1, len(queries))
 
-    def image_features(self, products: Sequence[ProductInput]) -> list[np.ndarray | None]:
-        """Mean EfficientNet feature per product (None without a usable image): for store heads."""
-        works = [_Work(product=p) for p in products]
-        for work in works:
-            self._load_images(work)
-        self._run_imagenet(works)
-        return [self._mean_feature(w) for w in works]
-
     # ---------------------------------------------------------------- stages
     def _load_images(self, work: _Work) -> None:
-        started = time.perf_counter()
-        seen: list[PhotoPrint] = []
-        for idx, source in enumerate(work.product.images):
-            try:
-                image, original = decode_photo(source)
-            except ImageError as exc:
-                work.errors.append(f"image {idx}: {exc}")
-                work.notes.append(ImageNote(image=idx, issue="unreadable", detail=str(exc)[:200]))
-                continue
-            except Exception as exc:  # never let one file take the batch down
-                work.errors.append(f"image {idx}: unreadable ({type(exc).__name__})")
-                work.notes.append(ImageNote(image=idx, issue="unreadable", detail=type(exc).__name__))
-                continue
-            notes = image_notes(idx, image, original, seen)
-            work.notes.extend(notes)
-            if any(n.issue == "duplicate" for n in notes) or len(work.images) >= MAX_IMAGES:
-                continue
-            work.images.append(image)
-            work.image_index.append(idx)
-        work.timings["decode"] = round((time.perf_counter() - started) * 1000, 2)
+        photos = load_photos(work.product)
+        work.images, work.image_index = photos.images, photos.image_index
+        work.notes.extend(photos.notes)
+        work.errors.extend(photos.errors)
+        work.timings["decode"] = photos.ms
 
     def _run_imagenet(self, works: list[_Work]) -> None:
         flat = [im for w in works for im in w.images]
@@ -234,10 +206,10 @@ class LocalExtractor:
         for lab in work.labels:
             for cid, p in category_evidence(lab).items():
                 evidence[cid] = max(evidence.get(cid, 0.0), p)
-        store_scores = image_feature = None
+        store_scores = image_mean = image_max = None
         if self.store_head is not None:
-            image_feature = self._mean_feature(work)
-            store_scores = self.store_head.category_scores(vector, image_feature)
+            image_mean, image_max = pooled(work.labels)
+            store_scores = self.store_head.category_scores(vector, image_mean)
         # Only categories sized by shoe size compete for a title that gives one.
         ranked = index.rank(query, vector, evidence, k=5, store_scores=store_scores,
                             sized_by="shoe-size" if footwear else None)
@@ -260,8 +232,9 @@ class LocalExtractor:
         hits.extend(product_colors.color_hits(self.taxonomy, photos,
                                               product_colors.variant_colors(self.taxonomy, product),
                                               frozenset(p.image for p in product.variant_photos)))
-        if self.store_head is not None:
-            hits.extend(self.store_head.value_hits(self.taxonomy, vector, image_feature))
+        if self.store_head is not None:  # the store's attribute heads, under the category predicted
+            hits.extend(self.store_head.value_hits(self.taxonomy, HeadInput(
+                vector, image_mean, image_max, category.id if category else None, text_kind(product))))
         attributes, dropped = self._attributes(category.id if category else None, hits)
         work.timings["attributes"] = round((time.perf_counter() - started) * 1000, 2)
 
@@ -277,10 +250,6 @@ class LocalExtractor:
         )
 
     # ---------------------------------------------------------------- helpers
-    @staticmethod
-    def _mean_feature(work: _Work) -> np.ndarray | None:
-        return np.mean([lab.features for lab in work.labels], axis=0) if work.labels else None
-
     def _guess(self, cid: str, confidence: float) -> CategoryGuess:
         cat = self.taxonomy.category(cid)
         return CategoryGuess(id=cat.id, name=cat.name, full_name=cat.full_name,
@@ -309,7 +278,8 @@ class LocalExtractor:
             attr = self.taxonomy.attribute(handle)
             attributes.append(ExtractedAttribute(handle=handle, name=attr.name, values=[
                 ExtractedValue(value=v.value, value_id=v.value_id, name=v.name,
-                               confidence=max(0.0, min(1.0, v.confidence)), source=v.source)  # type: ignore[arg-type]
+                               confidence=max(0.0, min(1.0, v.confidence)), source=v.source,  # type: ignore[arg-type]
+                               precision=v.precision)
                 for v in values[:MAX_IMAGES if handle == "color" else MAX_VALUES]]))
         # Hits of attributes outside the category: count each (attribute, value) pair once, but not the
         # alternative readings of a value the category did keep under another attribute.

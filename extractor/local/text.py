@@ -24,6 +24,7 @@ class ValueHit:
     name: str
     confidence: float
     source: str  # "text" | "merchant" | "image"
+    precision: float | None = None  # a store head's held-out precision for answers like this one
 
 
 def clean_text(text: str) -> str:

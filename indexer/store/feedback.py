@@ -114,3 +114,26 @@ class FeedbackMixin(StoreBase):
                 if value not in values:
                     values.append(value)
         return confirmed
+
+    def rejected_values(self, store: str) -> dict[str, dict[str, list[str]]]:
+        """product id -> attribute -> the suggested values the merchant turned down (rejected, or edited to
+        another value) in their latest submission that decided on that attribute: negative labels. Listings
+        never saved are left out, and so is the category."""
+        latest = (select(F.c.product_id, F.c.attribute, func.max(F.c.id).label("last"))
+                  .where(F.c.store == store, F.c.product_id.is_not(None), F.c.attribute != CATEGORY)
+                  .group_by(F.c.product_id, F.c.attribute).subquery())
+        last_submission = (select(latest.c.product_id, latest.c.attribute, F.c.submission_id)
+                           .join(F, F.c.id == latest.c.last).subquery())
+        query = (select(F.c.product_id, F.c.attribute, F.c.suggested_value)
+                 .join(last_submission, (last_submission.c.product_id == F.c.product_id)
+                       & (last_submission.c.attribute == F.c.attribute)
+                       & (last_submission.c.submission_id == F.c.submission_id))
+                 .where(F.c.store == store, F.c.decision.in_(("rejected", "edited")))
+                 .order_by(F.c.id))
+        rejected: dict[str, dict[str, list[str]]] = {}
+        with self._read() as conn:
+            for product_id, attribute, value in conn.execute(query):
+                values = rejected.setdefault(product_id, {}).setdefault(attribute, [])
+                if value not in values:
+                    values.append(value)
+        return rejected

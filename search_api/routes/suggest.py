@@ -29,6 +29,9 @@ class SuggestValue(BaseModel):
     handle: str
     name: str
     confidence: float
+    # A store head's answer (after `catalog train`): how precise that head's answers were on the store's
+    # held-out products, e.g. 0.85 ("~85% sure"); None for the general rules' suggestions.
+    precision: float | None = None
 
 
 class SuggestAttribute(BaseModel):
@@ -134,7 +137,8 @@ def suggest(_slot: SuggestSlot, runtime: RuntimeDep, store: str = Path(max_lengt
         category = SuggestCategory(**extraction.category.model_dump(), alternatives=extraction.alternatives)
     attributes = [SuggestAttribute(handle=a.handle, name=a.name,
                                    values=[SuggestValue(id=v.value_id, handle=v.value, name=v.name,
-                                                        confidence=v.confidence) for v in a.values])
+                                                        confidence=v.confidence, precision=v.precision)
+                                           for v in a.values])
                   for a in extraction.attributes]
     timings = {**extraction.timings_ms, "validate": round((validated - started) * 1000, 2),
                "total": round((finished - started) * 1000, 2)}

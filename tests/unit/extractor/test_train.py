@@ -40,7 +40,7 @@ def test_train_save_load_versions(tmp_path: Path) -> None:
     heads = train_heads(x, labels)
     assert heads.categories == ["aa-1-12", "aa-1-13-8", "lb-1"]
     assert (heads.category_proba(x).argmax(1) == [heads.categories.index(lab.category) for lab in labels]).all()
-    assert ("color", "color__red") in heads.values
+    assert heads.values == []  # attribute heads need each product's HeadInputs (train_store_heads reads them)
     first = heads.save(tmp_path / "store-a")
     second = train_heads(x, labels).save(tmp_path / "store-a")
     assert (first.name, second.name) == ("v1", "v2")
@@ -55,21 +55,25 @@ def test_train_save_load_versions(tmp_path: Path) -> None:
 def test_store_heads_end_to_end(tmp_path: Path) -> None:
     from extractor.local import LocalExtractor
 
-    kinds = [("Trail tee", "aa-1-13-8", "color__red"), ("Trail pant", "aa-1-12", "color__blue"),
-             ("Trail pack", "lb-1", "color__black")]
+    kinds = [("Trail tee", "aa-1-13-8", "pattern__striped"), ("Trail pant", "aa-1-12", "pattern__solid"),
+             ("Trail pack", "lb-1", "pattern__camouflage")]
     products, labels = [], []
-    for i in range(30):
-        title, cat, color = kinds[i % 3]
+    for i in range(45):
+        title, cat, pattern = kinds[i % 3]
         products.append(ProductInput(product_id=f"p{i}", title=f"{title} {i}"))
-        labels.append({"category": cat, "values": {"color": [color]}})
+        labels.append({"category": cat, "values": {"pattern": [pattern]}})
     report = train_store_heads(products, labels, tmp_path / "store-b")
-    assert report["version"] == 1 and report["train"] + report["held_out"] == 30
+    assert report["version"] == 1 and report["train"] + report["held_out"] == 45
     assert report["held_out_scores"]["category_accuracy"] is not None
+    assert report["heads"] == [{"attribute": "pattern", "kind": "single", "values": 3, "labelled": 45,
+                                "answers": 3}]
+    held_out = report["attributes"]["views"]["title"]["attributes"]["pattern"]
+    assert held_out["precision"] >= 0.8 and held_out["recall"] >= 0.8
     extractor = LocalExtractor(store_head=tmp_path / "store-b", safety=False)
     [ex] = extractor.extract([ProductInput(title="Trail pant 99")])
     assert ex.category is not None
-    colors = {v.value for a in ex.attributes if a.handle == "color" for v in a.values}
-    assert "color__blue" in colors
+    [pattern] = [v for a in ex.attributes if a.handle == "pattern" for v in a.values]
+    assert pattern.value == "pattern__solid" and pattern.source == "text" and pattern.precision >= 0.8
 
 
 # A store's colour names, as a Magento store has them: no Pink, so its light reds are "Red".

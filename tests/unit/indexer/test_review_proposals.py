@@ -125,7 +125,7 @@ def test_queue_helpers_filter_group_order_and_skip_decided(taxonomy):
         items += review.proposals(product, found, taxonomy)
     ordered = review.order(items)
     assert [p.attribute for p in ordered] == ["category"] * 3 + ["color"] * 3
-    assert [p.product_id for p in ordered[3:]] == ["p2", "p1", "p0"]  # most confident first
+    assert [p.product_id for p in ordered[3:]] == ["p0", "p1", "p2"]  # least sure first (uncertainty sampling)
     groups = review.groups(ordered)
     assert [(g["attribute"], g["count"]) for g in groups] == [("category", 3), ("color", 3)]
     assert [(v["name"], v["count"]) for v in groups[1]["values"]] == [("Blue", 2), ("Red", 1)]

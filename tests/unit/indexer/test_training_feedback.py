@@ -28,22 +28,29 @@ def test_confirmed_values_are_labels_where_the_catalog_has_none():
     assert merchant_labels(with_category, taxonomy, confirmed={"category": ["aa-1-13-8"]})["category"] == "aa-1-13-13"
 
 
+STRIPED = np.random.default_rng(1).normal(size=384).astype(np.float32) * 0.3  # the "striped" direction
+
+
 @pytest.fixture
 def features(monkeypatch):
-    """Product features without the models: a striped product's row leans one way, a solid one's the other."""
+    """Head inputs without the models: a striped product's text vector leans one way, a solid one's the other."""
     import extractor.local.train as train
+    from extractor.local.features import TEXT_DIM, HeadInput
 
-    def fake(products, extractor=None, batch_size=32):
-        rows = np.zeros((len(products), train.FEATURES), dtype=np.float32)
-        for i, product in enumerate(products):
-            rows[i, 0] = 1.0 if "striped" in product.title else -1.0
-            rows[i, 1] = (i % 3) * 0.1
+    def fake(products, extractor=None, views=train.TRAIN_VIEWS):
+        rows = []
+        rng = np.random.default_rng(0)
+        for product in products:
+            vec = rng.normal(size=TEXT_DIM).astype(np.float32) * 0.3
+            vec += STRIPED if "striped" in product.title else -STRIPED
+            rows.append({v: HeadInput(vec, None, None, "aa-1-13-8", "title") for v in views})
         return rows
 
-    monkeypatch.setattr(train, "product_features", fake)
+    monkeypatch.setattr(train, "head_inputs", fake)
 
 
 def test_a_value_learnt_only_from_feedback_reaches_the_heads(tmp_path, features):
+    from extractor.local.features import TEXT_DIM, HeadInput
     from extractor.local.train import load_heads
     from indexer.store import CatalogStore
     from indexer.training import store_models_dir
@@ -51,7 +58,7 @@ def test_a_value_learnt_only_from_feedback_reaches_the_heads(tmp_path, features)
     catalog = CatalogStore.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     try:
         # Titles and photos only: the catalog names no pattern (and no taxonomy value at all).
-        kinds = ["striped", "solid"] * 6
+        kinds = ["striped", "solid"] * 10
         catalog.upsert_products([Product(store="shop", product_id=f"tee-{i}", title=f"Summit {kind} tee {i}")
                                  for i, kind in enumerate(kinds)])
         with pytest.raises(ValueError, match="0 merchant-labelled products"):
@@ -67,12 +74,14 @@ def test_a_value_learnt_only_from_feedback_reaches_the_heads(tmp_path, features)
         report = train_store(catalog, "shop", tmp_path, Taxonomy.load())
     finally:
         catalog.close()
-    assert report["products"] == 12 and report["values"] == 2
+    assert report["products"] == 20 and report["values"] == 2
     heads = load_heads(store_models_dir(tmp_path, "shop"))
     assert set(heads.values) == {("pattern", "pattern__striped"), ("pattern", "pattern__solid")}
-    assert not any(attr == "color" for attr, _ in heads.values)  # a rejection is no label
-    striped = heads.values.index(("pattern", "pattern__striped"))
-    x = np.zeros((2, heads.val_w.shape[1]), dtype=np.float32)
-    x[0, 0], x[1, 0] = 1.0, -1.0
-    proba = heads.value_proba(x)
-    assert proba[0, striped] > 0.5 > proba[1, striped]
+    assert not any(attr == "color" for attr, _ in heads.values)  # a rejection is no label (colour: no head)
+    taxonomy = Taxonomy.load()
+    striped = STRIPED * 1.0
+    assert striped.shape == (TEXT_DIM,)
+    [hit] = heads.value_hits(taxonomy, HeadInput(striped, None, None, "aa-1-13-8", "title"))
+    assert hit.value == "pattern__striped" and hit.precision >= 0.8
+    [hit] = heads.value_hits(taxonomy, HeadInput(-striped, None, None, "aa-1-13-8", "title"))
+    assert hit.value == "pattern__solid"
