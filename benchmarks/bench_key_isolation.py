@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import free_port, percentile, print_table, summarize, write_json  # noqa: E402
+from common import free_port, percentile, print_table, summarize, wait_ready, write_json  # noqa: E402
 
 from search_api.rates import parse_rate  # noqa: E402
 
@@ -153,13 +153,7 @@ def main() -> None:
     try:
         import httpx
 
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        wait_ready(base, 120)
         for q in queries:  # warm-up: query embeddings cached, matchers compiled (as in steady state)
             httpx.get(f"{base}/v1/stores/demo/search", params={"q": q}, timeout=10,
                       headers={"Authorization": f"Bearer {keys['a_unlimited']}"})

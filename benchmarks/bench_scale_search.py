@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import bench_key, free_port, print_table, summarize, write_json  # noqa: E402
+from common import bench_key, free_port, print_table, summarize, wait_ready, write_json  # noqa: E402
 from shopper_queries import read_store, shopper_queries  # noqa: E402
 
 CATALOG = str(Path(sys.executable).with_name("catalog"))
@@ -99,20 +99,6 @@ def load(base: str, path: str, headers: dict, queries: list[str], concurrency: i
     row["rss_under_load_mb"] = max(peak)
     row["load_avg_1m"] = round(os.getloadavg()[0], 2)
     return row
-
-
-def wait_ready(base: str, limit_s: float = 300) -> None:
-    import httpx
-
-    deadline = time.time() + limit_s
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"server at {base} not ready after {limit_s} s")
 
 
 def main() -> None:

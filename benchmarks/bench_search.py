@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import bench_key, free_port, print_table, summarize, write_json  # noqa: E402
+from common import bench_key, free_port, print_table, summarize, wait_ready, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = str(Path(sys.executable).with_name("catalog"))
@@ -84,13 +84,7 @@ def main() -> None:
     try:
         import httpx
 
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        wait_ready(base, 60)
         for q in queries:  # warm-up: query embeddings cached, matchers compiled (as in steady state)
             httpx.get(f"{base}/v1/stores/demo/search", params={"q": q}, timeout=10, headers=headers)
         rows = [load(base, queries, c, args.seconds, page, headers) for c in (1, 8)]

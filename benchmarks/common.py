@@ -1,5 +1,5 @@
 """Helpers shared by the benchmarks: percentiles, a result table, JSON output, a prepared catalog, a free
-port for a `catalog serve`."""
+port for a `catalog serve` and a wait until it is ready."""
 
 from __future__ import annotations
 
@@ -68,3 +68,18 @@ def bench_key(env: dict, store: str, scope: str = "admin") -> str:
     made = subprocess.run([catalog, "keys", "create", "--store", store, "--scope", scope, "--rate", BENCH_RATE,
                            "--name", "benchmark"], env=env, check=True, capture_output=True, text=True)
     return made.stdout.strip().splitlines()[-1]
+
+
+def wait_ready(base: str, limit_s: float = 300) -> None:
+    """Until `catalog serve` at `base` answers /readyz 200 (warm, the change log applied); exits after limit_s."""
+    import httpx
+
+    deadline = time.time() + limit_s
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"server at {base} not ready after {limit_s} s")
