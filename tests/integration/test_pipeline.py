@@ -8,24 +8,12 @@ import time
 
 import httpx
 import pytest
-from celery import Celery
+from fault_helpers import send_reindex
 from pipeline_helpers import fixture_products, wait_for
-
-from indexer.reindex import start_reindex
 
 pytestmark = pytest.mark.integration
 
 KILL_N = int(os.environ.get("PIPELINE_KILL_N", "500"))
-
-
-def send_reindex(stack, store: str) -> str:
-    with stack.catalog() as catalog:
-        job, created = start_reindex(catalog, store)
-    assert created
-    client = Celery(broker=stack.broker)
-    client.send_task("indexer.tasks.reindex.reindex_store", args=[job.id], queue="bulk")
-    client.close()
-    return job.id
 
 
 def job_of(stack, job_id: str):
