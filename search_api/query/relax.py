@@ -6,9 +6,15 @@ from collections.abc import Iterator, Sequence
 
 from search_api.query.models import AppliedFilter
 
-# At equal confidence: what an earlier turn said goes before what this turn said, and an exclusion
+# Within one confidence tier: what an earlier turn said goes before what this turn said, and an exclusion
 # ("not cotton") before an attribute, before a price bound, before the category (what the shopper wants).
 _SOURCE_RANK = {"session": 0, "parsed": 1}
+# Confidences are coarse evidence levels (a store's own name 0.9, a taxonomy synonym 0.9 x 0.95, a price
+# 0.95): a few hundredths between two readings the parser is sure of say nothing about which the shopper
+# cares less for, so they must not put the category ("men's pants over $40": pants 0.9, men's 0.9025)
+# before a gender or a price. Below this, a reading is a guess (a corrected misspelling 0.675, a bare
+# "$50" 0.7, a lone "M" 0.6) and goes first whatever it names.
+SURE = 0.8
 
 
 def _kind_rank(f: AppliedFilter) -> int:
@@ -22,15 +28,17 @@ def _kind_rank(f: AppliedFilter) -> int:
 
 
 def relaxation_order(filters: Sequence[AppliedFilter]) -> list[AppliedFilter]:
-    """The filters that may be dropped, first to drop first: least confident first, then by source and
-    kind (see above), then the later-mentioned first. Explicit filters (set by the shopper in the UI or the
+    """The filters that may be dropped, first to drop first: the guesses (confidence below SURE) before
+    the sure readings; within each, by source and kind (see above), then the less confident, then the
+    later-mentioned first. Explicit filters (set by the shopper in the UI or the
     request body) are never dropped and do not appear."""
     candidates = [(i, f) for i, f in enumerate(filters) if f.source != "explicit"]
     candidates.sort(
         key=lambda item: (
-            item[1].confidence,
+            item[1].confidence >= SURE,
             _SOURCE_RANK.get(item[1].source, 1),
             _kind_rank(item[1]),
+            item[1].confidence,
             -item[0],
         )
     )

@@ -18,15 +18,27 @@ def _filters():
     ]
 
 
-def test_relaxation_order_least_confident_first_explicit_never():
+def test_relaxation_order_guesses_first_explicit_never():
     order = [f.id for f in relaxation_order(_filters())]
     assert order == [
-        "attr.color:color__black",  # 0.675
-        "attr.target-gender:target-gender__male",  # 0.9, from an earlier turn
-        "not:attr.material:material__cotton",  # 0.9, an exclusion
-        "category:aa-1-13-13",  # 0.9, the category last among equals
-        "price:lte:60",  # 0.95
+        "attr.color:color__black",  # 0.675: a guess, first whatever it names
+        "attr.target-gender:target-gender__male",  # sure, from an earlier turn
+        "not:attr.material:material__cotton",  # sure, an exclusion
+        "price:lte:60",  # sure (0.95), a price bound
+        "category:aa-1-13-13",  # sure (0.9), the category last: a higher confidence does not outrank it
     ]
+
+
+def test_a_few_hundredths_of_confidence_do_not_put_the_category_before_the_gender():
+    # "men's pants over $40": the taxonomy's "men's" (0.9 x 0.95 = 0.9025) and the store's own "Pants"
+    # (0.9) are both sure readings; the kind is what the shopper wants and goes last.
+    mens = attribute_filter("target-gender", "target-gender__male", "Male", confidence=0.9025)
+    pants = category_filter("aa-1-12", "Pants", confidence=0.9)
+    bound = price_filter(gte=40, confidence=0.95)
+    assert [f.id for f in relaxation_order([mens, pants, bound])] == [mens.id, bound.id, pants.id]
+    # Within a kind the less confident still goes first.
+    black = attribute_filter("color", "color__black", "Black", confidence=0.85)
+    assert [f.id for f in relaxation_order([mens, black])] == [black.id, mens.id]
 
 
 def test_relax_steps_are_cumulative_and_keep_input_order():
