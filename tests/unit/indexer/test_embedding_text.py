@@ -1,27 +1,67 @@
-"""The product embedding text: short enough for MiniLM's 128-token training length, the description's opening."""
+"""The product vector is the local extractor's category-query vector: one MiniLM pass per product, not two."""
 
 from __future__ import annotations
 
-from indexer.documents import EMBEDDED_DESCRIPTION_CHARS, IndexDocument, opening
+import numpy as np
+
+from extractor.embeddings import get_text_embedder
+from extractor.local import LocalExtractor
+from extractor.local.text import category_query
+from extractor.models import CategoryGuess, ExtractedAttribute, ExtractedValue, Extraction
+from indexer.conversions import build_document, extraction_input
+from indexer.embedding_cache import text_key
+from indexer.models import Product
+from indexer.realtime import extract_batch
+from indexer.store import CatalogStore
+from taxonomy import Taxonomy
 
 
-def test_opening_keeps_whole_sentences_that_fit():
-    text = "Soft cotton tee. Cut for a relaxed fit with dropped shoulders. Machine wash cold, tumble dry low."
-    assert opening(text, 70) == "Soft cotton tee. Cut for a relaxed fit with dropped shoulders."
-    assert opening(text, 500) == text
-    assert opening("  a   b  ", 10) == "a b"
+def _product(pid: str, title: str) -> Product:
+    return Product(store="s", product_id=pid, title=title, description="Zip hoodie in brushed fleece. Warm.",
+                   tags=["fleece", "winter"], product_type="Hoodie", merchant_category="Men/Tops/Hoodies")
 
 
-def test_opening_cuts_a_long_first_sentence_at_a_word():
-    text = "A " + "very " * 40 + "long sentence."
-    cut = opening(text, 50)
-    assert len(cut) <= 50 and text.startswith(cut) and not cut.endswith(" ") and cut.endswith("very")
+def test_the_product_vector_text_is_the_extractors_query_and_ignores_the_extraction():
+    taxonomy = Taxonomy.load()
+    product = _product("p", "Zip Hoodie")
+    category = taxonomy.category(sorted(taxonomy.categories)[100])
+    red = taxonomy.match_value("color", "Red")[0]
+    extraction = Extraction(
+        category=CategoryGuess(id=category.id, name=category.name, full_name=category.full_name, confidence=0.9),
+        attributes=[ExtractedAttribute(handle="color", name="Color", values=[
+            ExtractedValue(value=red.value_handle, value_id=red.value_id, name=red.name, confidence=0.8,
+                           source="image")])],
+        extractor="local", extractor_version="6", taxonomy_version=taxonomy.version)
+    with_extraction = build_document(product, extraction, taxonomy).embedding_text()
+    assert with_extraction == category_query(extraction_input(product))
+    # Known before extraction (a rebuild or another backend gives the same text).
+    assert build_document(product, None, taxonomy).embedding_text() == with_extraction
 
 
-def test_embedding_text_holds_the_description_opening_only():
-    description = "Zip hoodie in brushed fleece. " + "Extra words about care and shipping. " * 20
-    doc = IndexDocument(store="s", product_id="p", title="Zip Hoodie", description=description,
-                        category_name="Apparel & Accessories > Clothing > Hoodies")
-    text = doc.embedding_text()
-    assert text.startswith("Zip Hoodie. Hoodies. Zip hoodie in brushed fleece.")
-    assert len(text) < len("Zip Hoodie. Hoodies. ") + EMBEDDED_DESCRIPTION_CHARS + 2
+def test_a_text_embedded_again_is_served_from_memory():
+    embedder = get_text_embedder()
+    texts = ["a memo test text about red wool socks", "a memo test text about blue linen shirts"]
+    first = embedder.embed(texts)
+    before = embedder.computed
+    again = embedder.embed([texts[1], texts[0], texts[1]])
+    assert embedder.computed == before
+    assert np.array_equal(again, first[[1, 0, 1]])
+    assert np.array_equal(embedder.embed_query("  A MEMO test text about red wool socks"),
+                          embedder.embed(["a memo test text about red wool socks"])[0])
+
+
+def test_extracting_and_embedding_a_batch_runs_the_model_once_per_product(tmp_path):
+    catalog = CatalogStore.open(f"sqlite:///{tmp_path / 'c.db'}")
+    try:
+        titles = ["Quilted Zip Hoodie Nr 7731", "Merino Crew Socks Nr 7732", "Canvas Tote Bag Nr 7733"]
+        products = [_product(f"p{i}", t) for i, t in enumerate(titles)]
+        catalog.upsert_products(products)
+        embedder = get_text_embedder()
+        before = embedder.computed
+        outcomes = extract_batch(catalog, LocalExtractor(safety=False), "s", [p.product_id for p in products])
+        assert set(outcomes.outcomes.values()) == {"extracted"}
+        assert embedder.computed - before == len(products)  # the category queries; the product vectors reuse them
+        keys = [text_key(build_document(p, None, Taxonomy.load()).embedding_text()) for p in products]
+        assert set(catalog.get_embeddings(keys, embedder.name)) == set(keys)
+    finally:
+        catalog.close()
