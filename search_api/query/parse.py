@@ -40,7 +40,7 @@ from search_api.query.filters import (  # noqa: F401  (old import names, kept fo
     to_filter,
 )
 from search_api.query.models import AppliedFilter, ParsedQuery
-from search_api.query.phrasing import drop_filler, read_phrasing, value_aliases
+from search_api.query.phrasing import drop_filler, kind_aliases, read_phrasing, value_aliases
 from search_api.query.vocabulary import StoreVocabulary
 from taxonomy.matcher import PhraseMatcher
 from taxonomy.text import normalize_phrase, normalize_token, tokenize
@@ -261,6 +261,8 @@ def _compile(vocab: StoreVocabulary, taxonomy: Any) -> _Compiled:
                 add(norm[:-2], _Entry("attr", handle, key, name, CONF_NAME_PART, False))
     for alias, handle, key, name in value_aliases(vocab):
         add(normalize_phrase(alias), _Entry("attr", handle, key, name, CONF_NAME_PART, False))
+    for alias, cid, name in kind_aliases(vocab):
+        add(normalize_phrase(alias), _Entry("category", "category", cid, name, CONF_NAME_PART, False))
     for cid, name in vocab.categories.items():
         norm = normalize_phrase(name)
         add(

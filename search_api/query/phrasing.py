@@ -60,6 +60,16 @@ OCCASIONS: tuple[Occasion, ...] = (
 # Shopper words for a value the store spells otherwise: "without zipper" excludes the Full zip style.
 VALUE_ALIASES = {"zipper": "Full zip", "zippered": "Full zip", "zip up": "Full zip", "zip-up": "Full zip"}
 
+# Shopper words for a kind that the taxonomy's category search does not find ("top" scores 4.6, as low as
+# "Table Tops"), -> the name of the store's category they mean. A longer phrase the store names still wins
+# ("tank top" is Tank Tops, "bra top" also a Sports Bra). "Sleeveless" on a top is what a tank is.
+KIND_ALIASES = {"top": "Clothing Tops", "tops": "Clothing Tops", "bra top": "Sports Bras", "bra tops": "Sports Bras"}
+
+# "Sleeveless" on a top is what a tank is, with words between too ("sleeveless workout top"): the two
+# words are the store's Tank Tops; the words between stay in the text.
+TANK_CATEGORY = "Tank Tops"
+_SLEEVELESS_TOP = re.compile(r"\bsleeveless\s+(?:[a-z-]+\s+){0,2}?(tops?|shirts?|tees?|t-shirts?)\b")
+
 # Words for clothing as a whole -> the store's category of this name.
 CLOTHING_CATEGORY = "Clothing"
 _CLOTHING = re.compile(r"\b(?:clothes|clothing|outfits?|apparel|(?:something|anything|what) to wear)\b")
@@ -111,18 +121,38 @@ def read_phrasing(low: str, vocab: StoreVocabulary, free=lambda start, end: True
                 # A value the shopper named ("windy") is in the text already: once is enough.
                 if name and name not in out.words and not re.search(rf"\b{re.escape(value.lower())}\b", low):
                     out.words.append(name)
-    clothing = next((cid for cid, name in vocab.categories.items() if name == CLOTHING_CATEGORY), None)
+    clothing = _category_named(vocab, CLOTHING_CATEGORY)
     if clothing is not None:
         for m in _CLOTHING.finditer(low):
             if free(m.start(), m.end()):
                 out.spans.append((m.start(), m.end()))
                 out.categories.append((clothing, CLOTHING_CATEGORY, (m.start(), m.end())))
+    tanks = _category_named(vocab, TANK_CATEGORY)
+    if tanks is not None:
+        for m in _SLEEVELESS_TOP.finditer(low):
+            word = (m.start(), m.start() + len("sleeveless"))
+            if free(*word) and free(*m.span(1)):
+                out.spans.extend([word, m.span(1)])
+                out.categories.append((tanks, TANK_CATEGORY, m.span(1)))
     return out
+
+
+def _category_named(vocab: StoreVocabulary, name: str) -> str | None:
+    return next((cid for cid, have in vocab.categories.items() if have == name), None)
 
 
 def drop_filler(text: str) -> str:
     """The ranking text without question and filler words."""
     return " ".join(_FILLER.sub(" ", text).split())
+
+
+def kind_aliases(vocab: StoreVocabulary) -> list[tuple[str, str, str]]:
+    """(alias, category id, category name) for each KIND_ALIASES name some category of the store has."""
+    by_name: dict[str, list[str]] = {}
+    for cid, name in vocab.categories.items():
+        by_name.setdefault(name.lower(), []).append(cid)
+    return [(alias, cid, vocab.categories[cid]) for alias, wanted in KIND_ALIASES.items()
+            for cid in by_name.get(wanted.lower(), ())]
 
 
 def value_aliases(vocab: StoreVocabulary) -> list[tuple[str, str, str, str]]:

@@ -65,3 +65,33 @@ def test_home_is_a_place_of_use_only_in_its_phrases() -> None:
     assert read_phrasing("yoga at home", gym).spans == [(5, 12)]
     assert read_phrasing("home workout gear", gym).words == ["Gym"]
     assert read_phrasing("home decor", gym).spans == [] and read_phrasing("home decor", gym).words == []
+
+
+TOPS = StoreVocabulary(
+    attributes={"target-gender": {"target-gender__male": "Male"}},
+    categories={"aa-1": "Clothing", "aa-1-13": "Clothing Tops", "aa-1-13-9": "Tank Tops",
+                "aa-1-1-6": "Sports Bras"},
+)
+
+
+def _categories(parsed) -> list[str]:
+    return [v for f in parsed.filters if f.field == "category" for v in f.values]
+
+
+def test_a_top_is_the_store_clothing_tops_and_a_longer_kind_wins() -> None:
+    assert _categories(parse_query("workout top", TOPS)) == ["aa-1-13"]
+    assert _categories(parse_query("tops no black", TOPS)) == ["aa-1-13"]
+    assert _categories(parse_query("tank top", TOPS)) == ["aa-1-13-9"]
+    assert _categories(parse_query("bra top", TOPS)) == ["aa-1-1-6"]
+    # A store without such a category: the word stays text.
+    bare = StoreVocabulary(categories={"aa-1": "Clothing"})
+    assert _categories(parse_query("workout top", bare)) == [] and "top" in parse_query("workout top", bare).text
+
+
+def test_sleeveless_on_a_top_is_a_tank_with_the_words_between_kept() -> None:
+    parsed = parse_query("sleeveless workout top for a guy", TOPS)
+    assert _categories(parsed) == ["aa-1-13-9"]
+    assert "workout" in parsed.text.split() and "sleeveless" not in parsed.text
+    assert _categories(parse_query("sleeveless shirt", TOPS)) == ["aa-1-13-9"]
+    # Sleeveless on anything else names no kind.
+    assert _categories(parse_query("sleeveless dress", TOPS)) == []
