@@ -123,7 +123,8 @@ def evaluate_magento(extractor: Extractor, folder: str | Path | None = None, spl
     merchant data: the photo against a title that says nothing or misleads ("Summit Kit", a brand alone).
     `color_head=True` reads colours as a store does after `catalog train`: a colour head fitted on the
     variant photos of the other split's products (never on the products it is scored on)."""
-    from extractor.datasets.magento import is_held_out, load
+    from extractor.datasets.magento import load
+    from extractor.datasets.splits import is_held_out
     from extractor.local.train import color_feature_rows, fit_color_head, read_color_photos
 
     folder = Path(folder) if folder else _default_magento()

@@ -117,4 +117,10 @@ class SearchResponse(BaseModel):
     session_id: str
     query_text: str
     sort: str | None = None
+    # When the results end inside this page (fewer than `limit` left), products just outside the filters fill
+    # the rest of it: the same search with `close_match_filters` given up (never an exclusion or an explicit
+    # filter). They are not results: `total`, the facets and paging never count them, and no page but the one
+    # where the results end carries them.
+    close_matches: list[SearchResult] = Field(default_factory=list)
+    close_match_filters: list[AppliedFilterPublic] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -22,6 +22,7 @@ from search_api.models import (
     SearchResponse,
     SearchResult,
 )
+from search_api.query.close_matches import close_match_steps
 from search_api.query.conversation import merge_turn
 from search_api.query.filters import exclude_field, to_filter
 from search_api.query.kind_groups import taxonomy_kind_groups, widen
@@ -30,6 +31,7 @@ from search_api.query.paging import FusedPage, Retrieved, Retriever, fetch_fused
 from search_api.query.parse import cut_query
 from search_api.query.parsers import QueryParser, RulesQueryParser
 from search_api.query.relax import relax_steps, relaxation_order
+from search_api.query.similar_colors import widen_color
 from search_api.query.vocabulary import StoreVocabulary
 from search_api.sessions import SessionState, new_session_id
 
@@ -126,6 +128,15 @@ class SearchService:
         page_ids = ranked.ids[request.offset: request.offset + request.limit]
         docs = self.documents.get_many(store, page_ids)
         results = [self._result(docs[pid], ranked.scores[pid], kept) for pid in page_ids if pid in docs]
+        close, given_up = [], []
+        room = request.limit - len(page_ids)
+        if page_ids and room > 0:  # the results end on this page: the rest of it shows close matches
+            t = time.perf_counter()
+            close_ranked, given_up = self._close_matches(store, query, kept, request.mode, set(ranked.ids), room)
+            close_docs = self.documents.get_many(store, close_ranked.ids)
+            close = [self._result(close_docs[pid], close_ranked.scores[pid], kept)
+                     for pid in close_ranked.ids if pid in close_docs]
+            timings["close_matches"] = _ms(t)
 
         t = time.perf_counter()
         # Facets count the set that `total` counts, so a facet value's count is the total its filter gives.
@@ -140,24 +151,32 @@ class SearchService:
             applied_filters=[_public(f) for f in kept], relaxed_filters=[_public(f) for f in relaxed],
             facets=facets, session_id=session_id, query_text=text,
             sort=f"{sort.field}:{'desc' if sort.descending else 'asc'}" if sort else None,
-            timings_ms=timings)
+            close_matches=close, close_match_filters=[_public(f) for f in given_up], timings_ms=timings)
 
-    def rank(self, store: str, q: str, mode: str = "hybrid", previous: Sequence[str] = ()) -> list[str]:
-        """Ranked product ids for one query (evaluation). `previous` are the conversation's earlier turns,
-        read as a session reads them (nothing is stored). Mode "bm25" is the plain baseline: the raw text
-        of every turn, no parsing, filters or relaxation."""
+    def rank(self, store: str, q: str, mode: str = "hybrid", previous: Sequence[str] = (),
+             with_close_matches: bool = True) -> list[str]:
+        """Ranked product ids for one query (evaluation): the first page of `candidates`, as a shopper sees it
+        (the results, then the close matches when the results end inside it; `with_close_matches=False`
+        gives the results alone). `previous` are the conversation's earlier turns, read as a session reads
+        them (nothing is stored). Mode "bm25" is the plain baseline: the raw text of every turn, no
+        parsing, filters, relaxation or close matches."""
         self.ensure_store(store)
         if mode == "bm25":
             found = self.lexical.search(store, cut_query(" ".join([*previous, q])), None,
                                         limit=self.config.candidates, match=PLAIN)
             return [h.product_id for h in found.hits]
         state: SessionState | None = None
+        want = self.config.candidates
         for turn in [*previous, q]:
             query = self._read(store, turn, state)
-            ranked, kept, _ = self._retrieve_relaxing(store, query, mode, {}, want=self.config.candidates)
+            ranked, kept, _ = self._retrieve_relaxing(store, query, mode, {}, want=want)
             state = SessionState(store=store, filters=kept, text=query.text, sort=query.sort,
                                  turns=(state.turns + 1) if state else 1)
-        return ranked.ids
+        if not with_close_matches or not ranked.ids or len(ranked.ids) >= want:
+            return ranked.ids[:want]
+        # What one page of `want` shows: the results, then the close matches that fill it.
+        close, _ = self._close_matches(store, query, kept, mode, set(ranked.ids), want - len(ranked.ids))
+        return [*ranked.ids, *close.ids]
 
     def _read(self, store: str, raw_q: str, state: SessionState | None = None,
               explicit: list[FilterSpec] | None = None) -> _Query:
@@ -192,16 +211,48 @@ class SearchService:
             return ranked, filters, relaxed
         # One filter may be what empties the results ("running" on apparel that never says so): try
         # dropping a single one, in relaxation order, before giving up several.
+        similar = self._similar(query)
         for single in relaxation_order(filters):
-            kept = [f for f in filters if f is not single]
-            ranked = self._retrieve(store, query, kept, mode, timings, want)
-            if ranked.ids:
-                return ranked, kept, [single]
+            # A colour nobody sells in this kind gives way to its neighbours first ("white shorts": the gray
+            # ones), and only then to every colour.
+            wider = similar(single)
+            attempts = [[wider if f is single else f for f in filters]] if wider is not None else []
+            for kept in [*attempts, [f for f in filters if f is not single]]:
+                ranked = self._retrieve(store, query, kept, mode, timings, want)
+                if ranked.ids:
+                    return ranked, kept, [single]
         for kept, dropped in relax_steps(filters):
             ranked = self._retrieve(store, query, list(kept), mode, timings, want)
             if ranked.ids:
                 return ranked, list(kept), list(dropped)
         return ranked, filters, relaxed
+
+    def _close_matches(self, store, query: _Query, kept: list[AppliedFilter], mode, exclude: set[str],
+                       room: int) -> tuple[Ranked, list[AppliedFilter]]:
+        """Up to `room` products outside `exclude` (the results), nearest first: the attempts of
+        `close_match_steps` in order, each adding what the earlier ones did not find, until the room is
+        filled; and the filters the contributing attempts gave up."""
+        ids: list[str] = []
+        scores: dict[str, float] = {}
+        given_up: dict[str, AppliedFilter] = {}
+        seen = set(exclude)
+        for relaxed, dropped in close_match_steps(kept, self._similar(query)):
+            found = self._retrieve(store, query, relaxed, mode, {}, want=len(seen) + room - len(ids))
+            fresh = [pid for pid in found.ids if pid not in seen][:room - len(ids)]
+            if not fresh:
+                continue
+            ids += fresh
+            seen.update(fresh)
+            scores.update((pid, found.scores[pid]) for pid in fresh)
+            given_up.update((f.id, f) for f in dropped)
+            if len(ids) >= room:
+                break
+        return Ranked(ids, scores, len(ids)), list(given_up.values())
+
+    @staticmethod
+    def _similar(query: _Query):
+        """A filter's nearer form for relaxation and close matches: a colour with its neighbours."""
+        return lambda f: widen_color(f, lambda value: query.vocab.value_name("color", value))
 
     def _retrieve(self, store, query: _Query, filters, mode, timings, want: int) -> Ranked:
         """The first `want` results (at least) of one fixed order, and the total they are counted in."""

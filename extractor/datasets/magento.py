@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,12 +30,6 @@ def _parse_additional(text: str) -> dict[str, str]:
             k, v = part.split("=", 1)
             out[k.strip()] = v.strip()
     return out
-
-
-def is_held_out(sku: str, percent: int = 50) -> bool:
-    """Deterministic product-level split by a hash of the sku (or any product id): about `percent`% of
-    ids are held out. `catalog train` uses it too, with its own percent."""
-    return int(hashlib.sha1(sku.encode()).hexdigest(), 16) % 100 < percent
 
 
 def _match_category(paths: list[str]) -> str | None:

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from extractor.datasets.magento import is_held_out
+from extractor.datasets.splits import is_held_out
 from extractor.local import attribute_heads as ah
 from extractor.local.attribute_heads import AttributeHeads, fit_softmax
 from extractor.local.colors import COLOR_FEATURES, ColorGuess, ColorReading, Region

@@ -25,6 +25,7 @@ const dom = {
   applied: $("applied"), chips: $("chips"), clear: $("clear-filters"),
   facetPanel: $("facet-panel"), facets: $("facets"),
   results: $("results"), grid: $("grid"), empty: $("empty"), pager: $("pager"),
+  close: $("close"), closeNote: $("close-note"), closeGrid: $("close-grid"),
 };
 
 // --- state <-> URL -----------------------------------------------------------------------------------
@@ -155,8 +156,8 @@ async function run(next, { message = null, paging = false, push = true, focus = 
 }
 
 function clearResults() {
-  for (const node of [dom.grid, dom.chips, dom.facets, dom.pager]) node.replaceChildren();
-  dom.applied.hidden = dom.pager.hidden = dom.empty.hidden = dom.relaxed.hidden = true;
+  for (const node of [dom.grid, dom.chips, dom.facets, dom.pager, dom.closeGrid]) node.replaceChildren();
+  dom.applied.hidden = dom.pager.hidden = dom.empty.hidden = dom.relaxed.hidden = dom.close.hidden = true;
 }
 
 function setLoading(on) {
@@ -201,6 +202,7 @@ function render(response) {
   renderChips(state.filters);
   renderFacets(dom.facets, response.facets, state.filters, setFilters);
   renderResults(response.results);
+  renderCloseMatches(response.close_matches, response.close_match_filters);
   renderEmpty(response);
   renderPager(response);
   dom.q.placeholder = state.turns.length ? "Refine, e.g. under 40" : "e.g. black hoodie for men under $60";
@@ -245,24 +247,36 @@ function renderChips(filters) {
 }
 
 function renderResults(results) {
-  dom.grid.replaceChildren(...results.map((r) => {
-    const price = formatPrice(r.price, r.currency);
-    const photo = r.image_url
-      ? keyedImage(el("img", { src: r.image_url, alt: "", loading: "lazy", decoding: "async", width: 320, height: 320 }),
-        state.store, (img) => img.replaceWith(el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo")))
-      : el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo");
-    const matched = r.matched_attributes.length
-      ? el("ul", { class: "matched", "aria-label": "Matches" },
-        r.matched_attributes.map((a) => el("li", { class: "chip muted" }, a.name)))
-      : null;
-    return el("li", { class: "card", dataset: { productId: r.product_id } },
-      el("div", { class: "photo" }, photo),
-      el("div", { class: "card-body" },
-        el("h3", { class: "title" }, r.title || r.product_id),
-        price ? el("p", { class: "price" }, price) : null,
-        r.category ? el("p", { class: "category", title: r.category }, r.category.split(" > ").pop()) : null,
-        matched));
-  }));
+  dom.grid.replaceChildren(...results.map(card));
+}
+
+// The API fills the page where the results end with products just outside the filters: shown apart, with
+// what they do not match, and never counted in the status line or the pager.
+function renderCloseMatches(close, givenUp) {
+  const list = close || [];
+  dom.close.hidden = list.length === 0;
+  dom.closeGrid.replaceChildren(...list.map(card));
+  const names = (givenUp || []).map((f) => f.label).join(", ");
+  dom.closeNote.textContent = list.length ? `Not everything you asked for: these leave out ${names}.` : "";
+}
+
+function card(r) {
+  const price = formatPrice(r.price, r.currency);
+  const photo = r.image_url
+    ? keyedImage(el("img", { src: r.image_url, alt: "", loading: "lazy", decoding: "async", width: 320, height: 320 }),
+      state.store, (img) => img.replaceWith(el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo")))
+    : el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo");
+  const matched = r.matched_attributes.length
+    ? el("ul", { class: "matched", "aria-label": "Matches" },
+      r.matched_attributes.map((a) => el("li", { class: "chip muted" }, a.name)))
+    : null;
+  return el("li", { class: "card", dataset: { productId: r.product_id } },
+    el("div", { class: "photo" }, photo),
+    el("div", { class: "card-body" },
+      el("h3", { class: "title" }, r.title || r.product_id),
+      price ? el("p", { class: "price" }, price) : null,
+      r.category ? el("p", { class: "category", title: r.category }, r.category.split(" > ").pop()) : null,
+      matched));
 }
 
 function renderEmpty(response) {

@@ -13,7 +13,11 @@ PRICE_CHIP = "Remove filter: Under $60"
 
 
 def results(page) -> list[str]:
-    return page.locator("[data-product-id]").evaluate_all("cards => cards.map(c => c.dataset.productId)")
+    return page.locator("#grid [data-product-id]").evaluate_all("cards => cards.map(c => c.dataset.productId)")
+
+
+def close_matches(page) -> list[str]:
+    return page.locator("#close-grid [data-product-id]").evaluate_all("cards => cards.map(c => c.dataset.productId)")
 
 
 def settled(page) -> None:
@@ -49,7 +53,7 @@ def test_search_shows_results_and_chips_and_removing_the_price_chip_shows_more(p
             PRICE_CHIP} <= set(chips(page))
     before = results(page)
     assert before and shown_total(page) == len(before)
-    cards = page.locator("[data-product-id]")
+    cards = page.locator("#grid [data-product-id]")
     expect(cards.first.locator(".price")).to_have_text(re.compile(r"^\$\d+\.\d\d$"))
     expect(cards.first.locator(".matched li").first).to_be_visible()  # the matched attributes
     image = cards.first.locator("img")
@@ -181,6 +185,25 @@ def test_a_relaxed_filter_is_named(page):
     expect(note).to_contain_text("Over $500")
     expect(page.get_by_role("button", name="Remove filter: Category: Hoodies")).to_be_visible()
     assert results(page)
+
+
+def test_a_short_page_shows_close_matches_apart_and_uncounted(page, screenshot):
+    # Brown hoodies: a few; the rest of the page shows hoodies in other colours, under their own heading.
+    page.goto("/?q=brown+hoodie")
+    settled(page)
+    found = results(page)
+    assert found and shown_total(page) == len(found) < 24
+    section = page.get_by_role("region", name="Close matches")
+    expect(section).to_be_visible()
+    expect(section.locator(".note")).to_contain_text("Color: Brown")
+    close = close_matches(page)
+    assert close and not set(close) & set(found) and len(found) + len(close) <= 24
+    expect(page.locator("#pager")).to_be_hidden()  # one page of results: close matches add none
+    screenshot(page, "storefront-close-matches")
+    # A full page has none.
+    page.goto("/?q=women")
+    settled(page)
+    expect(page.locator("#close")).to_be_hidden()
 
 
 def test_no_results_says_what_to_try(page, screenshot):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from extractor.datasets.magento import is_held_out
+from extractor.datasets.splits import is_held_out
 from indexer.importers import fixture_path, read_products
 from indexer.models import Product
 

@@ -57,22 +57,32 @@ def bare(tmp_path_factory):
         runtime.close()
 
 
-def _ranked(client: TestClient, query: str) -> list[str]:
+def _ranked(client: TestClient, query: str) -> tuple[list[str], list[str]]:
+    """(the results alone, what the page shows: the results, then the close matches that fill it when the
+    results end inside it)."""
     response = client.get(f"/v1/stores/{STORE}/search", params={"q": query, "limit": 10})
     assert response.status_code == 200, response.text
-    return [r["product_id"] for r in response.json()["results"]]
+    body = response.json()
+    results = [r["product_id"] for r in body["results"]]
+    return results, [*results, *(r["product_id"] for r in body["close_matches"])]
+
+
+def _report(queries: list[dict], scores: dict[str, float]) -> dict[str, float]:
+    halves = {half: [scores[q["query"]] for q in queries if q["half"] == half] for half in ("development", "held-out")}
+    return {"ndcg@10": round(sum(scores.values()) / len(scores), 4),
+            **{half: round(sum(v) / len(v), 4) for half, v in halves.items()}}
 
 
 @pytest.mark.relevance
 def test_colour_and_kind_queries_find_a_bare_catalog(bare):
     client, queries = bare
     assert len(queries) >= 20
-    scores = {q["query"]: ndcg_at_k(_ranked(client, q["query"]), q["judgments"]) for q in queries}
-    halves = {half: [scores[q["query"]] for q in queries if q["half"] == half]
-              for half in ("development", "held-out")}
-    mean = {half: round(sum(v) / len(v), 4) for half, v in halves.items()}
-    overall = round(sum(scores.values()) / len(scores), 4)
-    print({"ndcg@10": overall, **mean, "queries": len(scores), "target": TARGET})
-    print({q: round(s, 3) for q, s in sorted(scores.items(), key=lambda kv: kv[1])})
-    assert overall >= NDCG_FLOOR
-    assert mean["held-out"] >= NDCG_FLOOR
+    ranked = {q["query"]: _ranked(client, q["query"]) for q in queries}
+    judged = {q["query"]: q["judgments"] for q in queries}
+    page = {q: ndcg_at_k(ids, judged[q]) for q, (_results, ids) in ranked.items()}
+    alone = {q: ndcg_at_k(results, judged[q]) for q, (results, _ids) in ranked.items()}
+    shown, results_only = _report(queries, page), _report(queries, alone)
+    print({"page": shown, "results alone": results_only, "queries": len(page), "target": TARGET})
+    print({q: round(s, 3) for q, s in sorted(page.items(), key=lambda kv: kv[1])})
+    assert shown["ndcg@10"] >= NDCG_FLOOR
+    assert shown["held-out"] >= NDCG_FLOOR

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.datasets.magento import is_held_out, load
+from extractor.datasets.magento import load
+from extractor.datasets.splits import is_held_out
 from extractor.evaluate import _default_magento, evaluate
 from extractor.models import CategoryGuess, Extraction
 from taxonomy import Taxonomy

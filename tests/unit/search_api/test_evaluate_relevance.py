@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from search_api.evaluate import MODES, evaluate_relevance, format_table, is_held_out, load_queries, query_id
+from search_api.evaluate import (
+    MODES,
+    RESULTS_ALONE,
+    evaluate_relevance,
+    format_table,
+    is_held_out,
+    load_queries,
+    query_id,
+)
 
 
 class _Ranking:
@@ -17,9 +25,10 @@ class _Ranking:
         self.answers = answers
         self.calls: list[tuple[str, str, tuple[str, ...]]] = []
 
-    def rank(self, store: str, q: str, mode: str = "hybrid", previous=()) -> list[str]:
+    def rank(self, store: str, q: str, mode: str = "hybrid", previous=(), with_close_matches=True) -> list[str]:
         self.calls.append((q, mode, tuple(previous)))
-        return self.answers.get((q, mode), [])
+        answer = self.answers.get((q, mode), [])
+        return answer if with_close_matches else answer[:1]
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
@@ -49,6 +58,8 @@ def test_per_class_and_split_means(tmp_path: Path) -> None:
     assert result["classes"]["two"]["bm25"] == 0.5 and result["classes"]["two"]["hybrid"] == 1.0
     assert sum(s["queries"] for s in result["splits"].values()) == 3
     assert ("in red", "lexical", ("b",)) in ranking.calls  # a follow-up is ranked with its earlier turns
+    # Results alone: the first id of each answer (the rest stand for close matches here).
+    assert result[RESULTS_ALONE]["ndcg@10"] == 1.0
     table = format_table(result)
     assert "bm25" in table and "nDCG@10 by class" in table and "held_out" in table
 
