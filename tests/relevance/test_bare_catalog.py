@@ -16,17 +16,20 @@ from tests.relevance.bare_catalog import colour_kind_queries, fixture_truth, wri
 
 STORE = "bare"
 TARGET = 0.85  # what issue 11 asks of this set
-# Measured: 0.827 (development 0.803, held-out 0.867). Before: 0.802 (development 0.767, held-out 0.858) until a
-# white garment on a white backdrop was read from its shading; 0.810 before Magento names were decoded
-# ("LumaTech&trade;" to "LumaTech™", which moves a few categories); 0.726 before a category filter admitted
-# the kinds the taxonomy groups (search_api.query.kind_groups: a "hoodie" finds the pullover hoodies extracted
-# as Sweatshirts); 0.381 before every photo was read for colour. This floor holds what is measured, short of
-# the target. Of the development half's photos whose merchant colour the reading misses (17 of 205), looked at
-# one by one: 8 plainly show another colour than the merchant's name (pink shorts sold as Red, gray leggings as
-# White, black tights as Blue, lavender leggings as Blue), 4 lie between two names (olive, lime, navy-gray,
+# Measured, what the page shows (the results, then the close matches that fill a short page): 0.875
+# (development 0.863, held-out 0.894); the results alone: 0.838 (development 0.813, held-out 0.878). Before
+# close matches and similar colours, 0.827 (development 0.803, held-out 0.867), every figure scoring the
+# results alone: 0.802 until a white garment on a white backdrop was read from its shading; 0.810 before
+# Magento names were decoded ("LumaTech&trade;" to "LumaTech™", which moves a few categories); 0.726 before a
+# category filter admitted the kinds the taxonomy groups (search_api.query.kind_groups: a "hoodie" finds the
+# pullover hoodies extracted as Sweatshirts); 0.381 before every photo was read for colour. Of the
+# development half's photos whose merchant colour the reading misses (17 of 205), looked at one by one: 8
+# plainly show another colour than the merchant's name (pink shorts sold as Red, gray leggings as White,
+# black tights as Blue, lavender leggings as Blue), 4 lie between two names (olive, lime, navy-gray,
 # charcoal), 5 are the reading's own errors (navy read as purple, gray as purple, lime as beige). A few titles
 # name another kind ("Pullover Jacket" is read as a sweatshirt, "Hooded Fleece" as fleece fabric).
-NDCG_FLOOR = 0.80
+NDCG_FLOOR = TARGET
+RESULTS_FLOOR = 0.80  # the results alone, without close matches
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +89,4 @@ def test_colour_and_kind_queries_find_a_bare_catalog(bare):
     print({q: round(s, 3) for q, s in sorted(page.items(), key=lambda kv: kv[1])})
     assert shown["ndcg@10"] >= NDCG_FLOOR
     assert shown["held-out"] >= NDCG_FLOOR
+    assert results_only["ndcg@10"] >= RESULTS_FLOOR and results_only["held-out"] >= RESULTS_FLOOR
