@@ -6,8 +6,9 @@ from collections.abc import Iterator, Sequence
 
 from search_api.query.models import AppliedFilter
 
-# Within one confidence tier: what an earlier turn said goes before what this turn said, and an exclusion
-# ("not cotton") before an attribute, before a price bound, before the category (what the shopper wants).
+# Within one confidence tier: an exclusion ("not cotton") before an attribute, before a price bound, before
+# the category (what the shopper wants, whichever turn said it: "watch" then "for women" gives up the
+# gender, not the watches); among equals what an earlier turn said goes before what this turn said.
 _SOURCE_RANK = {"session": 0, "parsed": 1}
 # Confidences are coarse evidence levels (a store's own name 0.9, a taxonomy synonym 0.9 x 0.95, a price
 # 0.95): a few hundredths between two readings the parser is sure of say nothing about which the shopper
@@ -29,15 +30,15 @@ def _kind_rank(f: AppliedFilter) -> int:
 
 def relaxation_order(filters: Sequence[AppliedFilter]) -> list[AppliedFilter]:
     """The filters that may be dropped, first to drop first: the guesses (confidence below SURE) before
-    the sure readings; within each, by source and kind (see above), then the less confident, then the
+    the sure readings; within each, by kind then source (see above), then the less confident, then the
     later-mentioned first. Explicit filters (set by the shopper in the UI or the
     request body) are never dropped and do not appear."""
     candidates = [(i, f) for i, f in enumerate(filters) if f.source != "explicit"]
     candidates.sort(
         key=lambda item: (
             item[1].confidence >= SURE,
-            _SOURCE_RANK.get(item[1].source, 1),
             _kind_rank(item[1]),
+            _SOURCE_RANK.get(item[1].source, 1),
             item[1].confidence,
             -item[0],
         )

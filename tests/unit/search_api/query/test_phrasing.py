@@ -95,3 +95,10 @@ def test_sleeveless_on_a_top_is_a_tank_with_the_words_between_kept() -> None:
     assert _categories(parse_query("sleeveless shirt", TOPS)) == ["aa-1-13-9"]
     # Sleeveless on anything else names no kind.
     assert _categories(parse_query("sleeveless dress", TOPS)) == []
+
+
+def test_hot_is_heat_not_the_shade() -> None:
+    heat = StoreVocabulary(attributes={"climate": {"climate__hot": "Hot", "climate__warm": "Warm"},
+                                       "color": {"color__pink": "Pink"}})
+    assert read_phrasing("something to wear for hot yoga", heat).words == ["Warm"]  # "Hot" is named already
+    assert read_phrasing("hot pink tee", heat).words == []

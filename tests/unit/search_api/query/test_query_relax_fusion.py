@@ -22,8 +22,8 @@ def test_relaxation_order_guesses_first_explicit_never():
     order = [f.id for f in relaxation_order(_filters())]
     assert order == [
         "attr.color:color__black",  # 0.675: a guess, first whatever it names
-        "attr.target-gender:target-gender__male",  # sure, from an earlier turn
         "not:attr.material:material__cotton",  # sure, an exclusion
+        "attr.target-gender:target-gender__male",  # sure, an attribute (from an earlier turn)
         "price:lte:60",  # sure (0.95), a price bound
         "category:aa-1-13-13",  # sure (0.9), the category last: a higher confidence does not outrank it
     ]
@@ -36,7 +36,13 @@ def test_a_few_hundredths_of_confidence_do_not_put_the_category_before_the_gende
     pants = category_filter("aa-1-12", "Pants", confidence=0.9)
     bound = price_filter(gte=40, confidence=0.95)
     assert [f.id for f in relaxation_order([mens, pants, bound])] == [mens.id, bound.id, pants.id]
-    # Within a kind the less confident still goes first.
+    # The kind outranks the turn: "watch" then "for women" gives up the gender before the watches.
+    watches = category_filter("aa-6-11", "Watches", confidence=0.9, source="session")
+    women = attribute_filter("target-gender", "target-gender__female", "Female", confidence=0.9025)
+    assert [f.id for f in relaxation_order([watches, women])] == [women.id, watches.id]
+    # Within a kind, an earlier turn's goes first, then the less confident.
+    earlier = attribute_filter("color", "color__red", "Red", confidence=0.9, source="session")
+    assert [f.id for f in relaxation_order([women, earlier])] == [earlier.id, women.id]
     black = attribute_filter("color", "color__black", "Black", confidence=0.85)
     assert [f.id for f in relaxation_order([mens, black])] == [black.id, mens.id]
 
