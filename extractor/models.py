@@ -27,6 +27,9 @@ class ExtractedValue(BaseModel):
     # A store head's answer: the precision its answers reached on the store's held-out products (at the
     # threshold it answers above); None for the general rules and the merchant's own values.
     precision: float | None = Field(default=None, ge=0, le=1)
+    # A colour read from (or named on) one photo: that photo's index among the product's images, so that a
+    # search for the colour can show the product in it.
+    image: int | None = Field(default=None, ge=0)
 
 
 class ExtractedAttribute(BaseModel):

@@ -147,9 +147,27 @@ def build_document(product: Product, extraction: Extraction | None, taxonomy) ->
         price=product.price if product.price is not None else _min_variant_price(product),
         currency=product.currency,
         image=product.images[0] if product.images else None,
+        color_images=color_images(product, extraction, taxonomy),
         created_at=_epoch(product.created_at),
         flagged=bool(extraction and extraction.safety.flagged),
     )
+
+
+def color_images(product: Product, extraction: Extraction | None, taxonomy) -> dict[str, tuple[int, str]]:
+    """Colour value handle -> (image index, image ref) of the photo that shows the product in it: the
+    merchant's variant photos first, then the photos the extractor read each colour from."""
+    images = list(product.images)
+    out: dict[str, tuple[int, str]] = {}
+    for ref, color in variant_color_photos(product, taxonomy):
+        if ref in images:
+            out.setdefault(color, (images.index(ref), ref))
+    for attribute in extraction.attributes if extraction is not None else []:
+        if attribute.handle != "color":
+            continue
+        for v in attribute.values:
+            if v.image is not None and v.image < len(images) and isinstance(images[v.image], str):
+                out.setdefault(v.value, (v.image, images[v.image]))
+    return out
 
 
 def extraction_input(product: Product) -> ProductInput:

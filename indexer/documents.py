@@ -46,6 +46,9 @@ class IndexDocument(BaseModel):
     price: float | None = None
     currency: str = "USD"
     image: str | None = None
+    # The photo of each colour the product comes in, where a photo shows it (the merchant's variant photo, or
+    # the photo the colour was read from): colour value handle -> (index among the product's images, ref).
+    color_images: dict[str, tuple[int, str]] = Field(default_factory=dict)
     created_at: float = 0.0  # epoch seconds, for "newest"
     flagged: bool = False  # safety: excluded from search by default
 

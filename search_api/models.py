@@ -67,7 +67,10 @@ class SearchResult(BaseModel):
     price: float | None
     currency: str
     image: str | None
-    # A link a browser can load: the product's first image through GET .../products/{id}/images/0.
+    # Which of the product's images `image` is: the photo of the colour searched for where one shows it
+    # ("red hoodie": the red variant's), else the first (0).
+    image_index: int = 0
+    # A link a browser can load: that image through GET .../products/{id}/images/{image_index}.
     image_url: str | None = None
     category: str | None
     score: float

@@ -364,9 +364,12 @@ class SearchService:
                   for v in f.values}
         matched = [MatchedAttribute(handle=a.handle, value=a.value, name=a.name, source=a.source)
                    for a in doc.attributes if (a.handle, a.value) in wanted]
+        # "red hoodie": the hoodie in red, when a photo shows it, not whichever colour its first photo has.
+        colors = [v for f in filters if f.field == "attr.color" and not f.negated for v in f.values]
+        index, image = next((doc.color_images[v] for v in colors if v in doc.color_images), (0, doc.image))
         return SearchResult(product_id=doc.product_id, title=doc.title, price=doc.price, currency=doc.currency,
-                            image=doc.image, category=doc.category_name or None, score=round(score, 6),
-                            matched_attributes=matched)
+                            image=image, image_index=index, category=doc.category_name or None,
+                            score=round(score, 6), matched_attributes=matched)
 
 
 def _widen_categories(filters: list[AppliedFilter],

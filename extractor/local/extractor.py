@@ -92,10 +92,10 @@ class _Work:
 
 class LocalExtractor:
     name = "local"
-    # 6: a white garment on a white backdrop is read from its shading; 5: every photo read for colour, variant
-    # photos' colours, colour-aware duplicates; 4: one-colour garments are Solid, shoe-sized titles are
-    # footwear; 3: colour names, sizes
-    version = "6"
+    # 7: a colour says which photo shows it; 6: a white garment on a white backdrop is read from its shading;
+    # 5: every photo read for colour, variant photos' colours, colour-aware duplicates; 4: one-colour garments
+    # are Solid, shoe-sized titles are footwear; 3: colour names, sizes
+    version = "7"
 
     def __init__(self, models_dir: Path | None = None, ocr: bool = False, safety: bool = True,
                  store_head: Any = None) -> None:
@@ -279,7 +279,7 @@ class LocalExtractor:
             attributes.append(ExtractedAttribute(handle=handle, name=attr.name, values=[
                 ExtractedValue(value=v.value, value_id=v.value_id, name=v.name,
                                confidence=max(0.0, min(1.0, v.confidence)), source=v.source,  # type: ignore[arg-type]
-                               precision=v.precision)
+                               precision=v.precision, image=v.image)
                 for v in values[:MAX_IMAGES if handle == "color" else MAX_VALUES]]))
         # Hits of attributes outside the category: count each (attribute, value) pair once, but not the
         # alternative readings of a value the category did keep under another attribute.

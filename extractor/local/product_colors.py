@@ -15,7 +15,7 @@ garment's, and each variant photo's colour is its largest other colour (its main
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
@@ -97,15 +97,16 @@ def color_hits(taxonomy: Taxonomy, photos: Sequence[PhotoColors], merchant: dict
                                                                            current.confidence):
             best[hit.value] = hit
 
-    for hit in merchant.values():
-        keep(hit)
+    for index, hit in merchant.items():
+        keep(replace(hit, image=index))
     for photo in read:
         main = photo_color(photo, shared if photo.image in variant_images else frozenset())
         try:
             value = taxonomy.value(main.handle)
         except KeyError:
             continue
-        keep(ValueHit("color", value.handle, value.id, value.name, _confidence(main.share), "image"))
+        keep(ValueHit("color", value.handle, value.id, value.name, _confidence(main.share), "image",
+                      image=photo.image))
     hits = list(best.values())
     # Solid as the pixels say: each photo one colour name (the rules', which see the whole garment).
     if photos and all(len(p.reading.guesses) == 1 for p in photos):

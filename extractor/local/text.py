@@ -25,6 +25,7 @@ class ValueHit:
     confidence: float
     source: str  # "text" | "merchant" | "image"
     precision: float | None = None  # a store head's held-out precision for answers like this one
+    image: int | None = None  # the product photo (index into its images) that shows it, for a colour
 
 
 def clean_text(text: str) -> str:

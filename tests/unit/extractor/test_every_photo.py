@@ -149,3 +149,11 @@ def test_a_dozen_photos_are_all_read(extractor: LocalExtractor) -> None:
 def test_a_lit_and_shaded_white_garment_is_white(taxonomy: Taxonomy) -> None:
     assert set(_colors(color_hits(taxonomy, [_photo(0, ("Gray", 0.6), ("White", 0.4))], {}))) == {"White"}
     assert set(_colors(color_hits(taxonomy, [_photo(0, ("Gray", 0.8), ("White", 0.2))], {}))) == {"Gray"}
+
+
+def test_each_colour_says_which_photo_shows_it(taxonomy: Taxonomy) -> None:
+    product = ProductInput(images=PHOTOS, variant_photos=[VariantPhoto(image=2, options={"color": "Rust"})])
+    named = variant_colors(taxonomy, product)
+    hits = color_hits(taxonomy, [_photo(0, ("Black", 0.9)), _photo(1, ("Gray", 1.0)), _photo(2, ("Orange", 0.9))],
+                      named)
+    assert {h.name: h.image for h in hits if h.attribute == "color"} == {"Black": 0, "Gray": 1, named[2].name: 2}
