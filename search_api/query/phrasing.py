@@ -38,7 +38,8 @@ OCCASIONS: tuple[Occasion, ...] = (
     # "warm" as what a garment does, not the Warm climate: "warm for the weather" keeps the climate.
     Occasion(re.compile(r"\b(?:warm|warmer|warmest|warmth|cozy|cosy)\b(?!\s+(?:weather|days?|climates?|"
                         r"temperatures?|nights?|evenings?))"), _COLD, replaces=True),
-    Occasion(_words("winter", "wintertime", "snow", "snowy", "freezing", "frosty", "chilly"), ("Wintry", "Cold")),
+    Occasion(_words("winter", "wintertime", "snow", "snowy", "freezing", "frosty", "chilly", "cold", "colder",
+                    "coldest"), ("Wintry", "Cold")),
     Occasion(_words("rain", "rainy", "wet", "drizzle", "showers", "storm", "stormy", "downpour"),
              ("Rainy", "Water resistant", "Waterproof", "Rain Coat")),
     # "hot" as heat ("hot yoga", "hot weather"), not the shade "hot pink".
