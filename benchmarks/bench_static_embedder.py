@@ -140,6 +140,11 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--no-relevance", action="store_true")
     args = parser.parse_args()
+    try:
+        import model2vec  # noqa: F401
+    except ImportError:  # not a project dependency (the docstring says how to install it beside the venv)
+        print("model2vec is not installed: nothing measured (see the docstring)")
+        return
     from extractor.embeddings import get_text_embedder
 
     model, distilled = distil()
