@@ -148,8 +148,8 @@ def _export_product(path: Path, line: int, row: dict[str, str], by_sku: dict, st
     # A variant's photo is its own row's base image, when that photo is among the product's.
     variants = [v.model_copy(update={"image": resolved.get((by_sku[v.sku][1].get("base_image") or "").strip())})
                 if v.sku in by_sku else v for v in variants]
-    attributes = {key: split_values(value, "|") for key, value in _parse_pairs(row.get("additional_attributes", ""))
-                  if key not in NON_ATTRIBUTES and split_values(value, "|")}
+    attributes = {key: values for key, value in _parse_pairs(row.get("additional_attributes", ""))
+                  if key not in NON_ATTRIBUTES and (values := _attribute_values(value))}
     html = row.get("description") or ""
     return Product(
         store=store, product_id=row["sku"].strip(), title=entity_text(row.get("name")),
@@ -159,6 +159,12 @@ def _export_product(path: Path, line: int, row: dict[str, str], by_sku: dict, st
         merchant_category=_export_category(row.get("categories", "")),
         created_at=(row.get("created_at") or "").strip() or None,
     )
+
+
+def _attribute_values(cell: str) -> list[str]:
+    """A multi-value attribute cell; Magento stores the values' names with HTML entities, as it does
+    product names ("CoolTech&trade;", "&frac14; zip")."""
+    return list(dict.fromkeys(v for v in map(entity_text, split_values(cell, "|")) if v))
 
 
 # --- the sample-data shorthand ------------------------------------------------------------------
@@ -209,7 +215,7 @@ def _read_shorthand(path: Path, store: str, images_dir: Path, tree: dict[str, se
             images = [img for src, src_line, ref in image_map.get(sku, [])
                       if (img := resolve_image(ref, images_dir, src, src_line, log))]
             attributes = {key: values for key, value in row.items()
-                          if key not in SHORTHAND_FIELDS and (values := split_values(value, "|"))}
+                          if key not in SHORTHAND_FIELDS and (values := _attribute_values(value))}
             html = row.get("description") or ""
             yield Product(
                 store=store, product_id=sku, title=entity_text(row.get("name")),

@@ -134,3 +134,11 @@ def test_names_are_shown_as_text_not_entities(imported) -> None:
     assert not any("&" in p.title and ";" in p.title for p in catalog.iter_products("demo"))
     assert entity_text(" Gobi HeatTec&reg; Tee ") == "Gobi HeatTec\u00ae Tee"
     assert entity_text(None) == ""
+
+
+def test_attribute_values_are_shown_as_text_not_entities(imported) -> None:
+    catalog, _ = imported
+    # And so are its attribute values' names ("CoolTech&trade;", "&frac14; zip").
+    values = [v for p in catalog.iter_products("demo") for vs in p.attributes.values() for v in vs]
+    assert "CoolTech\u2122" in values and "\u00bc zip" in values
+    assert not [v for v in values if "&" in v and ";" in v]
