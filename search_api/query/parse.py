@@ -540,6 +540,8 @@ def _parse_terms(st: _State, comp: _Compiled, vocab: StoreVocabulary, taxonomy: 
             name = vocab.value_name(fv.attribute_handle, key)
             entry = _Entry("attr", fv.attribute_handle, key, name, conf, False)
             cands.append(_Cand([entry], fv.start, fv.end, first, last - first + 1, conf))
+    covered = {i for c in cands for i in range(c.first, c.first + c.ntok)}
+    cands.extend(_corrected_phrases(comp, toks, st.text, covered))
     chosen = _select(cands)
     taken = {i for c in chosen for i in range(c.first, c.first + c.ntok)}
     # Misspellings and category words the store's names do not spell out, on the words still free.
@@ -591,9 +593,47 @@ def _select(cands: list[_Cand]) -> list[_Cand]:
 
 
 def _fuzzy(comp: _Compiled, norm: str, raw: str, i: int, s: int, e: int) -> _Cand | None:
+    hits = _fuzzy_hits(comp, norm, raw)
+    if len(hits) != 1:
+        return None  # nothing, or ambiguous ("shoes" -> shorts or shirts?): leave the word alone
+    entries = next(iter(hits.values()))
+    # A misspelt noun is far likelier a product type than an attribute value ("shrots" -> Shorts).
+    entries = [x for x in entries if x.kind == "category"] or entries
+    conf = round(max(x.confidence for x in entries) * CONF_FUZZY_FACTOR, 4)
+    fixed = [_Entry(x.kind, x.handle, x.key, x.name, conf, False) for x in entries]
+    return _Cand(fixed, s, e, i, 1, conf)
+
+
+def _corrected_phrases(comp: _Compiled, toks: list[tuple[str, int, int]], raw_text: str,
+                       covered: set[int]) -> list[_Cand]:
+    """Phrases of several words that a misspelt word completes once corrected: "yoga pnats" reads as
+    "yoga pants" (the Leggings a shopper means), not as Pants plus the word "yoga". Only words no name
+    covers, corrected as `_fuzzy` would (one store name one edit away)."""
+    fixed: dict[int, str] = {}
+    for i, (norm, s, e) in enumerate(toks):
+        if i in covered or norm in _STOPWORDS or norm in _NEG_WORDS:
+            continue
+        hits = _fuzzy_hits(comp, norm, raw_text[s:e])
+        if len(hits) == 1:
+            fixed[i] = next(iter(hits))
+    if not fixed:
+        return []
+    corrected = [fixed.get(i, t[0]) for i, t in enumerate(toks)]
+    out = []
+    for first, ntok, entries in comp.matcher.raw_hits(corrected):
+        if ntok < 2 or not any(first <= i < first + ntok for i in fixed):
+            continue
+        conf = round(max(x.confidence for x in entries) * CONF_FUZZY_FACTOR, 4)
+        found = [_Entry(x.kind, x.handle, x.key, x.name, conf, False) for x in entries]
+        out.append(_Cand(found, toks[first][1], toks[first + ntok - 1][2], first, ntok, conf))
+    return out
+
+
+def _fuzzy_hits(comp: _Compiled, norm: str, raw: str) -> dict[str, list[_Entry]]:
+    """Store names (the matcher's normalized phrases) one edit from a word that is no known word."""
     low = raw.lower()
     if len(raw) < 5 or not raw.isalpha() or norm in comp.known_words or low in comp.known_words:
-        return None
+        return {}
     hits: dict[str, list[_Entry]] = {}
     # The word as typed first: names that stay plural ("shorts", "leggings") are indexed as written, and
     # the singular of a misspelling ("shrots" -> "shrot") is two edits from them (and one from "short").
@@ -606,14 +646,7 @@ def _fuzzy(comp: _Compiled, norm: str, raw: str, i: int, s: int, e: int) -> _Can
                         bucket.append(entry)
         if hits:
             break
-    if len(hits) != 1:
-        return None  # nothing, or ambiguous ("shoes" -> shorts or shirts?): leave the word alone
-    entries = next(iter(hits.values()))
-    # A misspelt noun is far likelier a product type than an attribute value ("shrots" -> Shorts).
-    entries = [x for x in entries if x.kind == "category"] or entries
-    conf = round(max(x.confidence for x in entries) * CONF_FUZZY_FACTOR, 4)
-    fixed = [_Entry(x.kind, x.handle, x.key, x.name, conf, False) for x in entries]
-    return _Cand(fixed, s, e, i, 1, conf)
+    return hits
 
 
 def _within_one_edit(a: str, b: str) -> bool:

@@ -245,3 +245,19 @@ def test_misspelt_plural_name_is_corrected_as_typed(vocab, taxonomy):
     parsed = parse_query("mens shrots", vocab, taxonomy)
     assert f"category:{SHORTS}" in [f.id for f in parsed.filters]
     assert not any(f.field == "attr.sleeve-length-type" for f in parsed.filters)
+
+
+def test_a_corrected_word_completes_a_phrase_as_the_correct_spelling_would(taxonomy):
+    # "yoga pants" is a phrase the taxonomy reads as Leggings; "yoga pnats" corrected word by word would be
+    # the activity Yoga (as text) and Pants. The correction is tried inside phrases first.
+    from search_api.query.vocabulary import StoreVocabulary
+
+    store = StoreVocabulary(attributes={"activity": {"activity__yoga": "Yoga"}},
+                            categories={"aa-1": "Clothing", "aa-1-12": "Pants", "aa-1-12-8": "Leggings"})
+    right = parse_query("yoga pants", store, taxonomy)
+    typo = parse_query("yoga pnats", store, taxonomy)
+    assert [f.values for f in typo.filters] == [f.values for f in right.filters] == [["aa-1-12-8"]]
+    assert typo.text == right.text == ""
+    assert typo.filters[0].confidence < right.filters[0].confidence  # a correction is less sure
+    # A word that needs no correction keeps its own reading.
+    assert [f.values for f in parse_query("pnats", store, taxonomy).filters] == [["aa-1-12"]]
