@@ -72,6 +72,8 @@ class SearchResult(BaseModel):
     image_index: int = 0
     # A link a browser can load: that image through GET .../products/{id}/images/{image_index}.
     image_url: str | None = None
+    # The same image at most 480 x 480 (WebP), for a result card.
+    thumbnail_url: str | None = None
     category: str | None
     score: float
     matched_attributes: list[MatchedAttribute]

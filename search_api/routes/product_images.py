@@ -8,7 +8,9 @@ shopper's browser loads it, not this server). Anything else is a 404.
 
 `image_url(store, product_id, ref)` is the link search results carry: it holds a short hash of the
 reference, so a URL names one photo and can be cached for a day; when the product's photos change, the
-results link a new URL.
+results link a new URL. `?size=thumbnail` (`thumbnail_url`) serves a WebP of at most 480 x 480 made once
+from a local or cached photo (`indexer.photos.thumbnails`), for result cards; a photo only the merchant's
+URL holds is redirected to as it is.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ import hashlib
 import os
 from pathlib import Path as FsPath
 from stat import S_ISREG
+from typing import Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from extractor.images import MAX_BYTES
+from extractor.images import MAX_BYTES, ImageError
 from indexer.importers.common import is_url
+from indexer.photos import thumbnails
 from indexer.photos.cache import PhotoCache
 from search_api.auth import require_search
 from search_api.deps import RuntimeDep, SettingsDep, StoreName, require_catalog_store
@@ -41,10 +45,12 @@ def ref_version(ref: str) -> str:
     return hashlib.sha256(ref.encode()).hexdigest()[:12]
 
 
-def image_url(store: str, product_id: str, ref: str | None, n: int = 0) -> str | None:
+def image_url(store: str, product_id: str, ref: str | None, n: int = 0, *,
+              thumbnail: bool = False) -> str | None:
     if not ref:
         return None
-    return f"/v1/stores/{store}/products/{quote(product_id, safe='')}/images/{n}?v={ref_version(ref)}"
+    size = "&size=thumbnail" if thumbnail else ""
+    return f"/v1/stores/{store}/products/{quote(product_id, safe='')}/images/{n}?v={ref_version(ref)}{size}"
 
 
 def sniff_image_type(head: bytes) -> str | None:
@@ -109,12 +115,19 @@ async def product_image(request: Request, runtime: RuntimeDep, settings: Setting
                         store: str = StoreName,
                         product_id: str = Path(min_length=1, max_length=255),
                         n: int = Path(ge=0, lt=MAX_IMAGES),
-                        v: str | None = Query(default=None, max_length=64)) -> Response:
+                        v: str | None = Query(default=None, max_length=64),
+                        size: Literal["original", "thumbnail"] = "original") -> Response:
     ref, path, found = await run_in_threadpool(_locate, runtime, settings, store, product_id, n)
     cache = CACHE_VERSIONED if v is not None and v == ref_version(ref) else CACHE_UNVERSIONED
     if path is None:
         return RedirectResponse(ref, status_code=302, headers={"Cache-Control": CACHE_UNVERSIONED})
     kind, stat = found
+    if size == "thumbnail":
+        try:
+            path = await run_in_threadpool(thumbnails.thumbnail, settings.catalog_home, path, stat)
+            kind, stat = "image/webp", path.stat()
+        except (ImageError, OSError):
+            pass  # a file that sniffs as an image but does not decode: the original, as it would have been
     response = FileResponse(path, media_type=kind, stat_result=stat,
                             headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
     etag = response.headers.get("etag")

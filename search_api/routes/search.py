@@ -40,4 +40,5 @@ def _with_image_urls(store: str, response: SearchResponse) -> SearchResponse:
     """Each result's `image` is a reference (a path, a merchant URL); `image_url` is a link a page loads."""
     for result in [*response.results, *response.close_matches]:
         result.image_url = image_url(store, result.product_id, result.image, result.image_index)
+        result.thumbnail_url = image_url(store, result.product_id, result.image, result.image_index, thumbnail=True)
     return response

@@ -263,7 +263,7 @@ function renderCloseMatches(close, givenUp) {
 function card(r) {
   const price = formatPrice(r.price, r.currency);
   const photo = r.image_url
-    ? keyedImage(el("img", { src: r.image_url, alt: "", loading: "lazy", decoding: "async", width: 320, height: 320 }),
+    ? keyedImage(el("img", { src: r.thumbnail_url || r.image_url, alt: "", loading: "lazy", decoding: "async", width: 320, height: 320 }),
       state.store, (img) => img.replaceWith(el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo")))
     : el("div", { class: "no-photo", "aria-hidden": "true" }, "No photo");
   const matched = r.matched_attributes.length

@@ -60,6 +60,7 @@ def test_search_shows_results_and_chips_and_removing_the_price_chip_shows_more(p
     expect(image).to_have_attribute("loading", "lazy")
     assert image.get_attribute("width") and image.get_attribute("height")
     assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "the product photo did not load"
+    assert "size=thumbnail" in image.get_attribute("src")  # a card loads the small copy, not the original
     screenshot(page, "storefront-search")
 
     page.get_by_role("button", name=PRICE_CHIP).click()

@@ -100,3 +100,26 @@ def test_image_url_quotes_the_id_and_names_the_photo(client):
     assert image_url("shop", "p1", None) is None
     response = client.get(url)
     assert response.status_code == 200 and response.content == PHOTO.read_bytes()
+
+
+def test_a_thumbnail_is_a_small_webp_made_once_for_local_and_cached_photos(client, tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    for n in (0, 1):  # a local file, a fetched URL's cached copy
+        response = _get(client, "p1", n, size="thumbnail")
+        assert response.status_code == 200 and response.headers["content-type"] == "image/webp"
+        assert len(response.content) < PHOTO.stat().st_size
+        image = Image.open(BytesIO(response.content))
+        assert max(image.size) <= 480 and image.format == "WEBP"
+        again = _get(client, "p1", n, size="thumbnail")
+        assert again.content == response.content  # from the file made the first time
+        not_modified = client.get(f"/v1/stores/shop/products/p1/images/{n}", params={"size": "thumbnail"},
+                                  headers={"If-None-Match": response.headers["etag"]})
+        assert not_modified.status_code == 304
+    assert len(list((tmp_path / "thumbnails").rglob("*.webp"))) == 2
+    # A photo only the merchant's URL holds is its URL; what is no image of the product stays a 404.
+    assert _get(client, "p1", 2, size="thumbnail").status_code == 302
+    assert _get(client, "p1", 3, size="thumbnail").status_code == 404
+    assert _get(client, "p1", 0, size="huge").status_code == 422
