@@ -123,3 +123,14 @@ def test_a_thumbnail_is_a_small_webp_made_once_for_local_and_cached_photos(clien
     assert _get(client, "p1", 2, size="thumbnail").status_code == 302
     assert _get(client, "p1", 3, size="thumbnail").status_code == 404
     assert _get(client, "p1", 0, size="huge").status_code == 422
+
+
+def test_a_photo_that_does_not_decode_is_served_as_it_is_not_as_a_thumbnail(client, tmp_path):
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(PHOTO.read_bytes()[:600])  # a JPEG header, then nothing
+    client.app.state.runtime.catalog.upsert_products([
+        Product(store="shop", product_id="cut", title="Cut short", images=[str(truncated)])])
+    response = _get(client, "cut", 0, size="thumbnail")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    assert response.content == truncated.read_bytes()
+    assert not list((tmp_path / "thumbnails").rglob("*.webp"))
