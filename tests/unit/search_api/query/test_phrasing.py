@@ -45,6 +45,8 @@ def test_question_words_leave_the_ranking_text() -> None:
     assert drop_filler("what backpacks do you have") == "backpacks"
     assert drop_filler("best rated tee") == "tee"
     assert drop_filler("no show socks") == "no show socks"
+    assert drop_filler("cool windy days") == "cool windy"  # when, not what
+    assert drop_filler("cold morning walk") == "cold walk"
 
 
 def test_an_alias_is_negated_like_the_value() -> None:
