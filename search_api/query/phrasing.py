@@ -42,8 +42,7 @@ OCCASIONS: tuple[Occasion, ...] = (
                     "coldest"), ("Wintry", "Cold")),
     Occasion(_words("rain", "rainy", "wet", "drizzle", "showers", "storm", "stormy", "downpour"),
              ("Rainy", "Water resistant", "Waterproof", "Rain Coat")),
-    # "hot" as heat ("hot yoga", "hot weather"), not the shade "hot pink".
-    Occasion(_words("summer", "heat", "heatwave", r"hot(?!\s+(?:pink|red|orange|colou?rs?))"), ("Hot", "Warm")),
+    Occasion(_words("summer", "heat", "heatwave", "hot weather", "hot days?"), ("Hot", "Warm")),
     Occasion(_words("lightest", "lighter", "featherweight", "light weight"), ("Lightweight",), replaces=True),
     Occasion(re.compile(r"\blight\b(?!\s+(?:blue|green|gray|grey|pink|purple|yellow|brown|red|colou?red?))"),
              ("Lightweight",)),

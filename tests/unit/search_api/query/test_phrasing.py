@@ -99,13 +99,6 @@ def test_sleeveless_on_a_top_is_a_tank_with_the_words_between_kept() -> None:
     assert _categories(parse_query("sleeveless dress", TOPS)) == []
 
 
-def test_hot_is_heat_not_the_shade() -> None:
-    heat = StoreVocabulary(attributes={"climate": {"climate__hot": "Hot", "climate__warm": "Warm"},
-                                       "color": {"color__pink": "Pink"}})
-    assert read_phrasing("something to wear for hot yoga", heat).words == ["Warm"]  # "Hot" is named already
-    assert read_phrasing("hot pink tee", heat).words == []
-
-
 def test_cold_weather_ranks_by_both_cold_climates() -> None:
     assert read_phrasing("outfit for a cold morning walk", VOCAB).words == ["Wintry"]  # "Cold" is named already
     assert read_phrasing("a jacket for colder days", VOCAB).words == ["Wintry", "Cold"]
