@@ -556,12 +556,30 @@ def _parse_terms(st: _State, comp: _Compiled, vocab: StoreVocabulary, taxonomy: 
             taken.add(i)
     chosen.sort(key=lambda c: c.first)
     _bind_negations(chosen, norms, toks)
+    chosen.extend(_head_kinds(chosen, cands))
     for c in chosen:
         f = _to_applied(c, vocab)
         if f is None:
             continue
         st.take(c.neg_start if c.negated and c.neg_start is not None else c.start, c.end)
         st.filters.append((c.start, f))
+
+
+def _head_kinds(chosen: list[_Cand], cands: list[_Cand]) -> list[_Cand]:
+    """The category that a type-like value of several words ends in: the style "Track Pants" is a kind
+    of Pants, so "track pants" also filters on the store's Pants (the style alone only ranks, and the
+    "Compete Track Tote" came second). English puts the kind last; a negated value adds nothing."""
+    kinds = {c.first: c for c in cands if c.ntok == 1 and any(e.kind == "category" for e in c.entries)}
+    out = []
+    for c in chosen:
+        if c.negated or c.ntok < 2 or not all(e.kind == "attr" and e.handle in _TYPE_LIKE_HANDLES
+                                               for e in c.entries):
+            continue
+        head = kinds.get(c.first + c.ntok - 1)
+        if head is not None:
+            entries = [e for e in head.entries if e.kind == "category"]
+            out.append(_Cand(entries, head.start, head.end, head.first, 1, head.confidence))
+    return out
 
 
 def _select(cands: list[_Cand]) -> list[_Cand]:

@@ -261,3 +261,20 @@ def test_a_corrected_word_completes_a_phrase_as_the_correct_spelling_would(taxon
     assert typo.filters[0].confidence < right.filters[0].confidence  # a correction is less sure
     # A word that needs no correction keeps its own reading.
     assert [f.values for f in parse_query("pnats", store, taxonomy).filters] == [["aa-1-12"]]
+
+
+def test_a_type_like_value_of_several_words_also_filters_on_the_kind_it_ends_in(taxonomy):
+    # "Track Pants" is a style (it only ranks); it is a kind of Pants, so the Pants filter keeps the
+    # "Compete Track Tote" out.
+    from search_api.query.vocabulary import StoreVocabulary
+
+    store = StoreVocabulary(attributes={"style": {"style__track_pants": "Track Pants"},
+                                        "color": {"color__gray": "Gray"}},
+                            categories={"aa-1": "Clothing", "aa-1-12": "Pants"})
+    parsed = parse_query("track pants", store, taxonomy)
+    assert [(f.field, f.values) for f in parsed.filters] == [("attr.style", ["style__track_pants"]),
+                                                              ("category", ["aa-1-12"])]
+    # Excluded, the style says nothing about the kind wanted.
+    assert [f.field for f in parse_query("no track pants", store, taxonomy).filters] == ["attr.style"]
+    # A value that is no kind ("Gray") adds nothing.
+    assert [f.field for f in parse_query("gray", store, taxonomy).filters] == ["attr.color"]
