@@ -6,9 +6,9 @@ from collections.abc import Iterator, Sequence
 
 from search_api.query.models import AppliedFilter
 
-# Within one confidence tier: an exclusion ("not cotton") before an attribute, before a price bound, before
-# the category (what the shopper wants, whichever turn said it: "watch" then "for women" gives up the
-# gender, not the watches); among equals what an earlier turn said goes before what this turn said.
+# Within one confidence tier: what an earlier turn said goes before what this turn said (the latest turn
+# is the refinement: "black hoodie for men" then "under 40" keeps the bound), and an exclusion ("not
+# cotton") before an attribute, before a price bound, before the category (what the shopper wants).
 _SOURCE_RANK = {"session": 0, "parsed": 1}
 # Confidences are coarse evidence levels (a store's own name 0.9, a taxonomy synonym 0.9 x 0.95, a price
 # 0.95): a few hundredths between two readings the parser is sure of say nothing about which the shopper
@@ -29,20 +29,24 @@ def _kind_rank(f: AppliedFilter) -> int:
 
 
 def relaxation_order(filters: Sequence[AppliedFilter]) -> list[AppliedFilter]:
-    """The filters that may be dropped, first to drop first: the guesses (confidence below SURE) before
-    the sure readings; within each, by kind then source (see above), then the less confident, then the
-    later-mentioned first. Explicit filters (set by the shopper in the UI or the
-    request body) are never dropped and do not appear."""
+    """The filters that may be dropped when the results are empty, first to drop first: the guesses
+    (confidence below SURE) before the sure readings; within each, by source then kind (see above), then
+    the less confident, then the later-mentioned first. Explicit filters (set by the shopper in the UI or
+    the request body) are never dropped and do not appear."""
+    return _ordered(filters, lambda f: (_SOURCE_RANK.get(f.source, 1), _kind_rank(f)))
+
+
+def close_match_order(filters: Sequence[AppliedFilter]) -> list[AppliedFilter]:
+    """The order in which to give filters up for close matches (the products after the last result):
+    as `relaxation_order`, but the kind before the turn. The results already answer the latest turn, and
+    a close match is the kind the shopper wants in a near form, whichever turn named it: "watch" then
+    "for women" shows the men's watches next, not women's tees."""
+    return _ordered(filters, lambda f: (_kind_rank(f), _SOURCE_RANK.get(f.source, 1)))
+
+
+def _ordered(filters: Sequence[AppliedFilter], rank) -> list[AppliedFilter]:
     candidates = [(i, f) for i, f in enumerate(filters) if f.source != "explicit"]
-    candidates.sort(
-        key=lambda item: (
-            item[1].confidence >= SURE,
-            _kind_rank(item[1]),
-            _SOURCE_RANK.get(item[1].source, 1),
-            item[1].confidence,
-            -item[0],
-        )
-    )
+    candidates.sort(key=lambda item: (item[1].confidence >= SURE, *rank(item[1]), item[1].confidence, -item[0]))
     return [f for _i, f in candidates]
 
 

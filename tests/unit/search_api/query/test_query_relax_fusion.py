@@ -4,7 +4,7 @@ import pytest
 
 from search_api.query.fusion import rrf
 from search_api.query.parse import attribute_filter, category_filter, price_filter
-from search_api.query.relax import relax_steps, relaxation_order
+from search_api.query.relax import close_match_order, relax_steps, relaxation_order
 
 
 def _filters():
@@ -22,8 +22,8 @@ def test_relaxation_order_guesses_first_explicit_never():
     order = [f.id for f in relaxation_order(_filters())]
     assert order == [
         "attr.color:color__black",  # 0.675: a guess, first whatever it names
+        "attr.target-gender:target-gender__male",  # sure, from an earlier turn
         "not:attr.material:material__cotton",  # sure, an exclusion
-        "attr.target-gender:target-gender__male",  # sure, an attribute (from an earlier turn)
         "price:lte:60",  # sure (0.95), a price bound
         "category:aa-1-13-13",  # sure (0.9), the category last: a higher confidence does not outrank it
     ]
@@ -36,15 +36,28 @@ def test_a_few_hundredths_of_confidence_do_not_put_the_category_before_the_gende
     pants = category_filter("aa-1-12", "Pants", confidence=0.9)
     bound = price_filter(gte=40, confidence=0.95)
     assert [f.id for f in relaxation_order([mens, pants, bound])] == [mens.id, bound.id, pants.id]
-    # The kind outranks the turn: "watch" then "for women" gives up the gender before the watches.
-    watches = category_filter("aa-6-11", "Watches", confidence=0.9, source="session")
-    women = attribute_filter("target-gender", "target-gender__female", "Female", confidence=0.9025)
-    assert [f.id for f in relaxation_order([watches, women])] == [women.id, watches.id]
-    # Within a kind, an earlier turn's goes first, then the less confident.
-    earlier = attribute_filter("color", "color__red", "Red", confidence=0.9, source="session")
-    assert [f.id for f in relaxation_order([women, earlier])] == [earlier.id, women.id]
+    # Within a kind the less confident still goes first.
     black = attribute_filter("color", "color__black", "Black", confidence=0.85)
     assert [f.id for f in relaxation_order([mens, black])] == [black.id, mens.id]
+
+
+def test_relaxation_gives_up_an_earlier_turn_first_and_close_matches_the_kind_last():
+    # "black hoodie for men" then "under 40", nothing found: the latest turn is the refinement, so the
+    # earlier turn's hoodies go before this turn's bound.
+    hoodies = category_filter("aa-1-13-13", "Hoodies", confidence=0.9, source="session")
+    under = price_filter(lte=40, confidence=0.95)
+    assert [f.id for f in relaxation_order([hoodies, under])] == [hoodies.id, under.id]
+    # "watch" then "for women", the results end on the page: the men's watches are nearer than women's
+    # tees, so close matches give the gender up first, whichever turn said what.
+    watches = category_filter("aa-6-11", "Watches", confidence=0.9, source="session")
+    women = attribute_filter("target-gender", "target-gender__female", "Female", confidence=0.9025)
+    assert [f.id for f in close_match_order([watches, women])] == [women.id, watches.id]
+    assert [f.id for f in close_match_order([hoodies, under])] == [under.id, hoodies.id]
+    # Both: guesses first, explicit filters never.
+    guess = attribute_filter("color", "color__black", "Black", confidence=0.675)
+    picked = attribute_filter("size", "size__m", "M", source="explicit")
+    for order in (relaxation_order, close_match_order):
+        assert [f.id for f in order([watches, picked, guess])] == [guess.id, watches.id]
 
 
 def test_relax_steps_are_cumulative_and_keep_input_order():
