@@ -12,19 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from search_api.query.models import AppliedFilter
-from search_api.query.relax import relaxation_order
+from search_api.query.relax import close_match_order
 
 Widen = Callable[[AppliedFilter], AppliedFilter | None]  # a filter's nearer form (similar colours), or None
 
 
 def close_match_steps(filters: Sequence[AppliedFilter], widen: Widen = lambda f: None,
                       ) -> Iterator[tuple[list[AppliedFilter], list[AppliedFilter]]]:
-    """(filters, given up) for each attempt, nearest first: for each single filter in relaxation order (the
-    least confident, an attribute before a price bound before the category), its wider form when `widen`
+    """(filters, given up) for each attempt, nearest first: for each single filter in `close_match_order`
+    (the guesses first, then an attribute before a price bound before the category, whichever turn said
+    it), its wider form when `widen`
     has one ("brown" admitting orange and beige), then the filter dropped; then the first two, three, ... of
     that order dropped together. The filters keep the input order; nothing is yielded when no filter may
     be given up."""
-    order = [f for f in relaxation_order(filters) if not f.negated]
+    order = [f for f in close_match_order(filters) if not f.negated]
 
     def without(dropped: list[AppliedFilter]) -> tuple[list[AppliedFilter], list[AppliedFilter]]:
         ids = {id(f) for f in dropped}
