@@ -55,6 +55,7 @@ OCCASIONS: tuple[Occasion, ...] = (
     # store's "home decor" keeps its word).
     Occasion(_words("at home", r"home (?:workouts?|gym|exercises?|training)"), ("Gym", "Exercise"), replaces=True),
     Occasion(_words("commute", "commuting", "city"), ("Urban",)),
+    Occasion(_words("pool", "swim", "swimming", "swims", "laps"), ("Water resistant", "Waterproof")),
     Occasion(_words("laptop", "computer"), ("Laptop Sleeve", "Laptop")),
 )
 
@@ -80,7 +81,8 @@ _FILLER = re.compile(
     r"\b(?:do you (?:have|sell|carry|stock|offer)|have you got|got any|are there(?: any)?|is there(?: an?y?)?|"
     r"can i (?:get|find|buy)|where can i (?:find|get|buy)|where are|how much (?:are|is|do|does)|how much|"
     r"what kinds? of|what sorts? of|which ones?|which|what|something|anything|stuff|"
-    r"(?:best|top|highest)[\s-]rated|best|most popular|"
+    r"(?:best|top|highest)[\s-]rated|best|most popular|what's|whats|(?:that |which )?i can|can i|i could|"
+    r"that can|which can|good|great|nice|decent|"
     # When, not what: "for cool windy days", "a cold morning walk" (the weather words rank by themselves).
     r"days?|mornings?|evenings?|nights?|afternoons?)\b",
     re.IGNORECASE,

@@ -47,6 +47,15 @@ def test_question_words_leave_the_ranking_text() -> None:
     assert drop_filler("no show socks") == "no show socks"
     assert drop_filler("cool windy days") == "cool windy"  # when, not what
     assert drop_filler("cold morning walk") == "cold walk"
+    assert drop_filler("a watch i can wear in the pool") == "a watch wear in the pool"
+    assert drop_filler("a good bag") == "a bag"
+
+
+def test_swimming_ranks_by_water_resistance() -> None:
+    water = StoreVocabulary(attributes={"clothing-features": {"cf__wr": "Water resistant"},
+                                        "features": {"f__wp": "Waterproof"}})
+    assert read_phrasing("a watch i can wear in the pool", water).words == ["Water resistant", "Waterproof"]
+    assert read_phrasing("a watch for the office", water).words == []
 
 
 def test_an_alias_is_negated_like_the_value() -> None:
