@@ -81,7 +81,7 @@ _FILLER = re.compile(
     r"\b(?:do you (?:have|sell|carry|stock|offer)|have you got|got any|are there(?: any)?|is there(?: an?y?)?|"
     r"can i (?:get|find|buy)|where can i (?:find|get|buy)|where are|how much (?:are|is|do|does)|how much|"
     r"what kinds? of|what sorts? of|which ones?|which|what|something|anything|stuff|"
-    r"(?:best|top|highest)[\s-]rated|best|most popular|what's|whats|(?:that |which )?i can|can i|i could|"
+    r"(?:best|top|highest)[\s-]rated|best|most popular|whats|(?:that |which )?i can|can i|i could|"
     r"that can|which can|good|great|nice|decent|"
     # When, not what: "for cool windy days", "a cold morning walk" (the weather words rank by themselves).
     r"days?|mornings?|evenings?|nights?|afternoons?)\b",
