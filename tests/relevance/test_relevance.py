@@ -10,12 +10,10 @@ from search_api.evaluate import evaluate_relevance, format_table
 
 QUERIES = Path(__file__).parent / "queries.jsonl"
 # Issue 17 asks for hybrid >= 0.88 and hybrid >= bm25 + 0.05 on the judged set. Measured on the 160 queries
-# (README.md): hybrid 0.872 (development 0.861, held-out 0.889), bm25 0.540. The margin over plain BM25 holds
-# by far; 0.88 is not reached on the whole set: the misses left are near misses that a hard filter keeps off
-# the page (a single "brown hoodie" while BM25 also lists the other hoodies), colours the extractor does
-# not read from the photos, and facts the import drops (the eco collection). The floor holds what is
-# measured, below it by the run-to-run spread of the vectors (the embedding inputs are still changing).
-HYBRID_FLOOR = 0.86
+# (README.md, 14:54 UTC): hybrid 0.907 (development 0.908, held-out 0.906), bm25 0.540. The floor is the
+# issue's own 0.88, not the measurement: the vector row moves with the embedding inputs (other issues change
+# them: 0.880 -> 0.845 in one commit) by more than the spread a floor at 0.907 could absorb.
+HYBRID_FLOOR = 0.88
 HYBRID_OVER_BM25 = 0.05
 
 
