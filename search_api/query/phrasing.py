@@ -72,6 +72,8 @@ KIND_ALIASES = {"top": "Clothing Tops", "tops": "Clothing Tops", "bra top": "Spo
 TANK_CATEGORY = "Tank Tops"
 _SLEEVELESS_TOP = re.compile(r"\bsleeveless\s+(?:[a-z-]+\s+){0,2}?(tops?|shirts?|tees?|t-shirts?)\b")
 
+_RATED = re.compile(r"\b(?:best|top|highest)[\s-]rated\b|\btop[\s-](?:sellers?|selling|picks?|brands?)\b")
+
 # Words for clothing as a whole -> the store's category of this name.
 CLOTHING_CATEGORY = "Clothing"
 _CLOTHING = re.compile(r"\b(?:clothes|clothing|outfits?|apparel|(?:something|anything|what) to wear)\b")
@@ -132,6 +134,10 @@ def read_phrasing(low: str, vocab: StoreVocabulary, free=lambda start, end: True
             if free(m.start(), m.end()):
                 out.spans.append((m.start(), m.end()))
                 out.categories.append((clothing, CLOTHING_CATEGORY, (m.start(), m.end())))
+    # "top rated" is praise, not the Clothing Tops: read here, so the value parser never sees the "top".
+    for m in _RATED.finditer(low):
+        if free(m.start(), m.end()):
+            out.spans.append((m.start(), m.end()))
     tanks = _category_named(vocab, TANK_CATEGORY)
     if tanks is not None:
         for m in _SLEEVELESS_TOP.finditer(low):

@@ -99,6 +99,12 @@ def test_a_top_is_the_store_clothing_tops_and_a_longer_kind_wins() -> None:
     assert _categories(parse_query("workout top", bare)) == [] and "top" in parse_query("workout top", bare).text
 
 
+def test_top_rated_is_praise_not_a_kind() -> None:
+    for q in ("top rated tee", "top-rated tee", "best rated tee"):
+        parsed = parse_query(q, TOPS)
+        assert _categories(parsed) == [] and parsed.text == "tee", q
+
+
 def test_sleeveless_on_a_top_is_a_tank_with_the_words_between_kept() -> None:
     parsed = parse_query("sleeveless workout top for a guy", TOPS)
     assert _categories(parsed) == ["aa-1-13-9"]
