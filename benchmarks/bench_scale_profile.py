@@ -73,12 +73,16 @@ def main() -> None:
            **{f"mean_{stage}_ms": round(statistics.fmean(v), 2) for stage, v in stages.items()},
            "load_avg": round(os.getloadavg()[0], 2)}
     print_table(f"in-process search, store {args.store} of {args.catalog.name}", [row], list(row))
+    slowest = sorted(zip(latencies, queries, strict=True), reverse=True)[:max(1, len(queries) // 20)]
+    slowest = [{"query": q, "ms": round(ms, 2)} for ms, q in slowest]  # the queries at and above the p95
+    print_table("the slowest 5 %", slowest, ["query", "ms"])
     text = profiler.output_text(unicode=False, color=False, show_all=False)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"scale_profile_{args.label}.txt").write_text(text)
     print(text[:6000])
     write_json(f"scale_profile_{args.label}", {"benchmark": "scale_profile", "catalog": str(args.catalog),
-                                               "home": str(args.home), "rows": [row]})
+                                               "home": str(args.home), "rows": [row],
+                                               "slowest": slowest})
 
 
 if __name__ == "__main__":
