@@ -64,7 +64,7 @@ VALUE_ALIASES = {"zipper": "Full zip", "zippered": "Full zip", "zip up": "Full z
 
 # Shopper words for a kind that the taxonomy's category search does not find ("top" scores 4.6, as low as
 # "Table Tops"), -> the name of the store's category they mean. A longer phrase the store names still wins
-# ("tank top" is Tank Tops, "bra top" also a Sports Bra). "Sleeveless" on a top is what a tank is.
+# ("tank top" is Tank Tops, "bra top" also a Sports Bra).
 KIND_ALIASES = {"top": "Clothing Tops", "tops": "Clothing Tops", "bra top": "Sports Bras", "bra tops": "Sports Bras"}
 
 # "Sleeveless" on a top is what a tank is, with words between too ("sleeveless workout top"): the two
