@@ -21,10 +21,9 @@ def close_match_steps(filters: Sequence[AppliedFilter], widen: Widen = lambda f:
                       ) -> Iterator[tuple[list[AppliedFilter], list[AppliedFilter]]]:
     """(filters, given up) for each attempt, nearest first: for each single filter in `close_match_order`
     (the guesses first, then an attribute before a price bound before the category, whichever turn said
-    it), its wider form when `widen`
-    has one ("brown" admitting orange and beige), then the filter dropped; then the first two, three, ... of
-    that order dropped together. The filters keep the input order; nothing is yielded when no filter may
-    be given up."""
+    it), its wider form when `widen` has one ("brown" admitting orange and beige), then the filter dropped;
+    then the first two, three, ... of that order dropped together. The filters keep the input order;
+    nothing is yielded when no filter may be given up."""
     order = [f for f in close_match_order(filters) if not f.negated]
 
     def without(dropped: list[AppliedFilter]) -> tuple[list[AppliedFilter], list[AppliedFilter]]:
