@@ -12,3 +12,15 @@ def service_missing(message: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{message} (required under CI=true)")
     pytest.skip(message)
+
+
+def require_redis(url: str):
+    """A client of the Redis at `url`, once it answers a ping (else `service_missing`)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        service_missing(f"no Redis at {url}: {exc}")
+    return client

@@ -96,44 +96,35 @@ class FeedbackMixin(StoreBase):
     def confirmed_values(self, store: str) -> dict[str, dict[str, list[str]]]:
         """product id -> attribute (or "category") -> the values the merchant kept (accepted or edited to) in
         their latest submission that decided on that attribute; listings never saved are left out."""
-        latest = (select(F.c.product_id, F.c.attribute, func.max(F.c.id).label("last"))
-                  .where(F.c.store == store, F.c.product_id.is_not(None))
-                  .group_by(F.c.product_id, F.c.attribute).subquery())
-        last_submission = (select(latest.c.product_id, latest.c.attribute, F.c.submission_id)
-                           .join(F, F.c.id == latest.c.last).subquery())
-        query = (select(F.c.product_id, F.c.attribute, F.c.final_value)
-                 .join(last_submission, (last_submission.c.product_id == F.c.product_id)
-                       & (last_submission.c.attribute == F.c.attribute)
-                       & (last_submission.c.submission_id == F.c.submission_id))
-                 .where(F.c.store == store, F.c.decision.in_(("accepted", "edited")))
-                 .order_by(F.c.id))
-        confirmed: dict[str, dict[str, list[str]]] = {}
-        with self._read() as conn:
-            for product_id, attribute, value in conn.execute(query):
-                values = confirmed.setdefault(product_id, {}).setdefault(attribute, [])
-                if value not in values:
-                    values.append(value)
-        return confirmed
+        return self._latest_decided(store, F.c.final_value, ("accepted", "edited"), with_category=True)
 
     def rejected_values(self, store: str) -> dict[str, dict[str, list[str]]]:
         """product id -> attribute -> the suggested values the merchant turned down (rejected, or edited to
         another value) in their latest submission that decided on that attribute: negative labels. Listings
         never saved are left out, and so is the category."""
+        return self._latest_decided(store, F.c.suggested_value, ("rejected", "edited"), with_category=False)
+
+    def _latest_decided(self, store: str, value, decisions: tuple[str, ...],
+                        with_category: bool) -> dict[str, dict[str, list[str]]]:
+        """product id -> attribute -> `value` of the decisions in `decisions` of the latest submission that
+        decided on that attribute of that product, in decision order, each value once."""
+        scope = [F.c.store == store, F.c.product_id.is_not(None)]
+        if not with_category:
+            scope.append(F.c.attribute != CATEGORY)
         latest = (select(F.c.product_id, F.c.attribute, func.max(F.c.id).label("last"))
-                  .where(F.c.store == store, F.c.product_id.is_not(None), F.c.attribute != CATEGORY)
-                  .group_by(F.c.product_id, F.c.attribute).subquery())
+                  .where(*scope).group_by(F.c.product_id, F.c.attribute).subquery())
         last_submission = (select(latest.c.product_id, latest.c.attribute, F.c.submission_id)
                            .join(F, F.c.id == latest.c.last).subquery())
-        query = (select(F.c.product_id, F.c.attribute, F.c.suggested_value)
+        query = (select(F.c.product_id, F.c.attribute, value)
                  .join(last_submission, (last_submission.c.product_id == F.c.product_id)
                        & (last_submission.c.attribute == F.c.attribute)
                        & (last_submission.c.submission_id == F.c.submission_id))
-                 .where(F.c.store == store, F.c.decision.in_(("rejected", "edited")))
+                 .where(F.c.store == store, F.c.decision.in_(decisions))
                  .order_by(F.c.id))
-        rejected: dict[str, dict[str, list[str]]] = {}
+        out: dict[str, dict[str, list[str]]] = {}
         with self._read() as conn:
-            for product_id, attribute, value in conn.execute(query):
-                values = rejected.setdefault(product_id, {}).setdefault(attribute, [])
-                if value not in values:
-                    values.append(value)
-        return rejected
+            for product_id, attribute, found in conn.execute(query):
+                values = out.setdefault(product_id, {}).setdefault(attribute, [])
+                if found not in values:
+                    values.append(found)
+        return out

@@ -12,7 +12,7 @@ from search_api.auth import Principal
 from search_api.errors import ApiError
 from search_api.ratelimit import MemoryBuckets, RateLimiter, RedisBuckets, parse_rate, take
 from search_api.rates import Rate
-from tests.required import service_missing
+from tests.required import require_redis
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -93,13 +93,7 @@ def test_charge_raises_429_with_retry_after_for_that_key_only(monkeypatch):
 
 @pytest.fixture
 def redis_buckets():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        service_missing(f"no Redis at {REDIS_URL}: {exc}")
+    client = require_redis(REDIS_URL)
     prefix = f"test:ratelimit:{uuid.uuid4().hex}:"
     yield RedisBuckets(REDIS_URL, prefix=prefix), client, prefix
     keys = list(client.scan_iter(f"{prefix}*"))

@@ -14,7 +14,7 @@ from indexer.settings import Settings, get_settings
 from indexer.store import CatalogStore
 from search_api.app import create_app
 from tests.keys import bearer, store_key
-from tests.required import service_missing
+from tests.required import require_redis
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 PRODUCT = "/v1/stores/shop/products/p1"  # a write-scope read: the catalog store is all it needs
@@ -93,13 +93,7 @@ def test_a_refused_request_changes_nothing(tmp_path, catalog):
 
 @pytest.fixture
 def redis_up():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        service_missing(f"no Redis at {REDIS_URL}: {exc}")
+    client = require_redis(REDIS_URL)
     yield
     client.close()
 
