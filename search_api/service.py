@@ -22,7 +22,7 @@ from search_api.models import (
     SearchResponse,
     SearchResult,
 )
-from search_api.query.close_matches import close_match_steps
+from search_api.query.close_matches import close_match_steps, single_steps
 from search_api.query.conversation import merge_turn
 from search_api.query.filters import exclude_field, to_filter
 from search_api.query.kind_groups import taxonomy_kind_groups, widen
@@ -211,16 +211,12 @@ class SearchService:
             return ranked, filters, relaxed
         # One filter may be what empties the results ("running" on apparel that never says so): try
         # dropping a single one, in relaxation order, before giving up several.
-        similar = self._similar(query)
-        for single in relaxation_order(filters):
-            # A colour nobody sells in this kind gives way to its neighbours first ("white shorts": the gray
-            # ones), and only then to every colour.
-            wider = similar(single)
-            attempts = [[wider if f is single else f for f in filters]] if wider is not None else []
-            for kept in [*attempts, [f for f in filters if f is not single]]:
-                ranked = self._retrieve(store, query, kept, mode, timings, want)
-                if ranked.ids:
-                    return ranked, kept, [single]
+        # A colour nobody sells in this kind gives way to its neighbours first ("white shorts": the gray ones),
+        # and only then to every colour.
+        for kept, dropped in single_steps(filters, relaxation_order(filters), self._similar(query)):
+            ranked = self._retrieve(store, query, kept, mode, timings, want)
+            if ranked.ids:
+                return ranked, kept, dropped
         for kept, dropped in relax_steps(filters):
             ranked = self._retrieve(store, query, list(kept), mode, timings, want)
             if ranked.ids:

@@ -17,23 +17,26 @@ from search_api.query.relax import close_match_order
 Widen = Callable[[AppliedFilter], AppliedFilter | None]  # a filter's nearer form (similar colours), or None
 
 
-def close_match_steps(filters: Sequence[AppliedFilter], widen: Widen = lambda f: None,
-                      ) -> Iterator[tuple[list[AppliedFilter], list[AppliedFilter]]]:
-    """(filters, given up) for each attempt, nearest first: for each single filter in `close_match_order`
-    (the guesses first, then an attribute before a price bound before the category, whichever turn said
-    it), its wider form when `widen` has one ("brown" admitting orange and beige), then the filter dropped;
-    then the first two, three, ... of that order dropped together. The filters keep the input order;
-    nothing is yielded when no filter may be given up."""
-    order = [f for f in close_match_order(filters) if not f.negated]
-
-    def without(dropped: list[AppliedFilter]) -> tuple[list[AppliedFilter], list[AppliedFilter]]:
-        ids = {id(f) for f in dropped}
-        return [f for f in filters if id(f) not in ids], dropped
-
+def single_steps(filters: Sequence[AppliedFilter], order: Sequence[AppliedFilter], widen: Widen = lambda f: None,
+                 ) -> Iterator[tuple[list[AppliedFilter], list[AppliedFilter]]]:
+    """(filters, given up) giving up one filter at a time, in `order`: its wider form first when `widen` has
+    one ("brown" admitting orange and beige), then the filter dropped. The filters keep the input order.
+    Relaxation (nothing found) and close matches both take these steps, each in its own order."""
     for single in order:
         wider = widen(single)
         if wider is not None:
             yield [wider if f is single else f for f in filters], [single]
-        yield without([single])
+        yield [f for f in filters if f is not single], [single]
+
+
+def close_match_steps(filters: Sequence[AppliedFilter], widen: Widen = lambda f: None,
+                      ) -> Iterator[tuple[list[AppliedFilter], list[AppliedFilter]]]:
+    """(filters, given up) for each attempt, nearest first: `single_steps` in `close_match_order` (the
+    guesses first, then an attribute before a price bound before the category, whichever turn said it),
+    then the first two, three, ... of that order dropped together. The filters keep the input order;
+    nothing is yielded when no filter may be given up."""
+    order = [f for f in close_match_order(filters) if not f.negated]
+    yield from single_steps(filters, order, widen)
     for n in range(2, len(order) + 1):
-        yield without(order[:n])
+        ids = {id(f) for f in order[:n]}
+        yield [f for f in filters if id(f) not in ids], order[:n]
