@@ -24,6 +24,7 @@ from indexer.engines.lexical.base import (
     price_ranges,
     text_values,
 )
+from indexer.engines.lexical.searcher_memo import SearcherMemo
 from indexer.engines.lexical.tantivy_filters import scoped_filter
 from indexer.engines.ordering import first_hits
 from indexer.engines.types import EngineError, FacetCount, Hit, Hits, Sort
@@ -116,7 +117,7 @@ class TantivyLexicalEngine:
         # Reload only when we commit (we are the only writer), never on a timer.
         self._index.config_reader(reload_policy="manual")
         self._write_lock = threading.Lock()
-        self._searcher = self._index.searcher()
+        self._open_searcher()
 
     def _new_writer(self):
         try:
@@ -179,15 +180,35 @@ class TantivyLexicalEngine:
     def commit(self) -> None:
         with self._write_lock:
             self._writing(self._writer.commit)
-            self._index.reload()
-            self._searcher = self._index.searcher()
+            self._open_searcher()
 
     def clear(self) -> None:
         with self._write_lock:
             self._writer.delete_all_documents()
             self._writer.commit()
-            self._index.reload()
-            self._searcher = self._index.searcher()
+            self._open_searcher()
+
+    def _open_searcher(self) -> None:
+        """The last commit's searcher, with nothing counted on it yet: one attribute, so that a reader
+        never pairs a searcher with another one's counts."""
+        self._index.reload()
+        self._current = (self._index.searcher(), SearcherMemo())
+
+    @property
+    def _searcher(self):
+        return self._current[0]
+
+    def _counted(self, key: tuple, text: str, count):
+        """`count(searcher)`, remembered on that searcher when the text has no words (searcher_memo)."""
+        searcher, memo = self._current
+        if tokenize(self._analyzer, text):
+            return count(searcher)
+        return memo.get(key, lambda: count(searcher))
+
+    def memo_stats(self) -> dict[str, int]:
+        """Hits, misses and entries of the current searcher's memo (benchmarks report them)."""
+        memo = self._current[1]
+        return {"hits": memo.hits, "misses": memo.misses, "entries": len(memo)}
 
     def close(self) -> None:
         with self._write_lock:
@@ -224,8 +245,14 @@ class TantivyLexicalEngine:
 
     def search(self, store: str, text: str, filter: Filter | None = None, *, limit: int = 10,
                offset: int = 0, sort: Sort | None = None, match: TextMatch = BOOSTED) -> Hits:
+        if limit <= 0:  # a count
+            return self._counted(("total", store, filter), text, lambda searcher: self._search(
+                searcher, store, text, filter, limit, offset, sort, match))
+        return self._search(self._searcher, store, text, filter, limit, offset, sort, match)
+
+    def _search(self, searcher, store: str, text: str, filter: Filter | None, limit: int, offset: int,
+                sort: Sort | None, match: TextMatch) -> Hits:
         query = self._query(store, text, filter, match)
-        searcher = self._searcher
         if sort is None and self._text_query(text) is None:
             # A browse scores every document alike: order by product id in the engine, so a deep page
             # costs one collector pass instead of loading every document before it.
@@ -257,6 +284,11 @@ class TantivyLexicalEngine:
 
     def facets(self, store: str, text: str, filter: Filter | None, field: str, *,
                size: int = 50) -> list[FacetCount]:
+        return list(self._counted(("facets", store, filter, field, size), text,
+                                  lambda searcher: self._facets(searcher, store, text, filter, field, size)))
+
+    def _facets(self, searcher, store: str, text: str, filter: Filter | None, field: str,
+                size: int) -> list[FacetCount]:
         key, prefix = facet_key(field)
         query = self._query(store, text, filter)
         if prefix:
@@ -266,7 +298,7 @@ class TantivyLexicalEngine:
             # exact while the store's attribute values fit in one aggregation.
             every = {"field": KEYWORD_FIELDS[key], "size": ALL_ATTRIBUTE_VALUES,
                      "segment_size": ALL_ATTRIBUTE_VALUES}
-            buckets = self._searcher.aggregate(query, {"f": {"terms": every}})["f"]["buckets"]
+            buckets = searcher.aggregate(query, {"f": {"terms": every}})["f"]["buckets"]
             if len(buckets) < ALL_ATTRIBUTE_VALUES:
                 return facet_counts((b for b in buckets if b["doc_count"] > 0 and b["key"].startswith(prefix)),
                                     prefix, size)
@@ -274,13 +306,19 @@ class TantivyLexicalEngine:
                                     "segment_size": max(FACET_SEGMENT_SIZE, size * 10)}
         if prefix:
             terms["include"] = re.escape(prefix) + ".*"
-        result = self._searcher.aggregate(query, {"f": {"terms": terms}})
+        result = searcher.aggregate(query, {"f": {"terms": terms}})
         return facet_counts((b for b in result["f"]["buckets"] if b["doc_count"] > 0), prefix, size)
 
     def facets_many(self, store: str, text: str, filter: Filter | None, fields: Sequence[str], *,
                     size: int = 50) -> dict[str, list[FacetCount]]:
         """`facets` of several fields under one filter in one aggregation pass: the attribute facets share one
         count of the attrs column (a search's seven attribute facets were seven passes over it)."""
+        counted = self._counted(("facets_many", store, filter, tuple(fields), size), text,
+                                lambda searcher: self._facets_many(searcher, store, text, filter, fields, size))
+        return {fld: list(counts) for fld, counts in counted.items()}
+
+    def _facets_many(self, searcher, store: str, text: str, filter: Filter | None, fields: Sequence[str],
+                     size: int) -> dict[str, list[FacetCount]]:
         aggs: dict[str, dict] = {}
         prefixes: dict[str, tuple[str, str]] = {}
         for fld in fields:
@@ -292,7 +330,7 @@ class TantivyLexicalEngine:
             held = aggs.get(column, {"terms": {"size": 0}})["terms"]
             if wanted > held["size"]:
                 aggs[column] = {"terms": {"field": column, "size": wanted, "segment_size": segment}}
-        result = self._searcher.aggregate(self._query(store, text, filter), aggs) if aggs else {}
+        result = searcher.aggregate(self._query(store, text, filter), aggs) if aggs else {}
         by_handle: dict[str, dict[str, list]] = {}
         out: dict[str, list[FacetCount]] = {}
         for fld, (column, prefix) in prefixes.items():
@@ -300,7 +338,7 @@ class TantivyLexicalEngine:
             if not prefix:
                 out[fld] = facet_counts((b for b in buckets if b["doc_count"] > 0), prefix, size)
             elif len(buckets) >= ALL_ATTRIBUTE_VALUES:  # more values than one pass counts: the exact path
-                out[fld] = self.facets(store, text, filter, fld, size=size)
+                out[fld] = self._facets(searcher, store, text, filter, fld, size)
             else:
                 if column not in by_handle:
                     split: dict[str, list] = {}
@@ -314,28 +352,36 @@ class TantivyLexicalEngine:
     def price_counts(self, store: str, text: str, filter: Filter | None,
                      ranges: Sequence[tuple[float | None, float | None]]) -> list[int]:
         """Matching products per price range [low, high) (None: unbounded), in one aggregation pass."""
-        query = self._query(store, text, filter)
-        buckets = self._searcher.aggregate(query, {"p": {"range": {"field": "price", "ranges": price_ranges(ranges)}}})
-        return [int(b["doc_count"]) for b in buckets["p"]["buckets"]]
+        def count(searcher) -> list[int]:
+            aggs = {"p": {"range": {"field": "price", "ranges": price_ranges(ranges)}}}
+            buckets = searcher.aggregate(self._query(store, text, filter), aggs)["p"]["buckets"]
+            return [int(b["doc_count"]) for b in buckets]
+
+        return list(self._counted(("price_counts", store, filter, tuple(ranges)), text, count))
 
     def price_stats(self, store: str, text: str, filter: Filter | None) -> tuple[float, float] | None:
-        query = self._query(store, text, filter)
-        result = self._searcher.aggregate(query, {"p": {"stats": {"field": "price"}}})
-        stats = result["p"]
-        if not stats.get("count"):
-            return None
-        return float(stats["min"]), float(stats["max"])
+        def stats(searcher) -> tuple[float, float] | None:
+            found = searcher.aggregate(self._query(store, text, filter), {"p": {"stats": {"field": "price"}}})["p"]
+            return (float(found["min"]), float(found["max"])) if found.get("count") else None
+
+        return self._counted(("price_stats", store, filter), text, stats)
 
     def vocabulary_counts(self, store: str) -> list[FacetCount]:
         """Products per vocabulary term of the store (indexer.engines.vocabulary), one aggregation."""
-        query = scoped_filter(store, None, self._schema)
-        terms = {"field": VOCABULARY_FIELD, "size": MAX_TERMS, "segment_size": MAX_TERMS}
-        buckets = self._searcher.aggregate(query, {"v": {"terms": terms}})["v"]["buckets"]
-        return [FacetCount(value=b["key"], count=int(b["doc_count"])) for b in buckets if b["doc_count"] > 0]
+        def count(searcher) -> list[FacetCount]:
+            terms = {"field": VOCABULARY_FIELD, "size": MAX_TERMS, "segment_size": MAX_TERMS}
+            query = scoped_filter(store, None, self._schema)
+            buckets = searcher.aggregate(query, {"v": {"terms": terms}})["v"]["buckets"]
+            return [FacetCount(value=b["key"], count=int(b["doc_count"])) for b in buckets if b["doc_count"] > 0]
+
+        return list(self._counted(("vocabulary", store), "", count))
 
     def count(self, store: str, filter: Filter | None = None) -> int:
-        query = tantivy.Query.const_score_query(scoped_filter(store, filter, self._schema), 0.0)
-        return self._searcher.search(query, 1, count=True).count or 0
+        def count(searcher) -> int:
+            query = tantivy.Query.const_score_query(scoped_filter(store, filter, self._schema), 0.0)
+            return searcher.search(query, 1, count=True).count or 0
+
+        return self._counted(("count", store, filter), "", count)
 
     def ids(self, store: str) -> set[str]:
         searcher = self._searcher
@@ -346,7 +392,9 @@ class TantivyLexicalEngine:
         return {searcher.doc(addr)["product_id"][0] for _, addr in searcher.search(query, total).hits}
 
     def stores(self) -> set[str]:
-        # Terms over the store column; the bucket count is tiny (one per store).
-        result = self._searcher.aggregate(tantivy.Query.all_query(),
-                                          {"s": {"terms": {"field": "store", "size": 10_000}}})
-        return {b["key"] for b in result["s"]["buckets"] if b["doc_count"] > 0}
+        # Terms over the store column of every document: asked on every request (is the store known?).
+        def count(searcher) -> frozenset[str]:
+            result = searcher.aggregate(tantivy.Query.all_query(), {"s": {"terms": {"field": "store", "size": 10_000}}})
+            return frozenset(b["key"] for b in result["s"]["buckets"] if b["doc_count"] > 0)
+
+        return set(self._counted(("stores",), "", count))

@@ -67,3 +67,41 @@ def test_plain_match_reads_only_title_description_attributes_and_category(tmp_pa
     assert {h.product_id for h in engine.search("s", "acme", match=BOOSTED).hits} == {"v", "d"}
     assert engine.search("s", "sale", match=PLAIN).hits == []
     engine.close()
+
+
+def test_filter_counts_are_remembered_until_the_next_commit(tmp_path: Path) -> None:
+    from indexer.documents import AttributeValue
+    from indexer.filters import In
+
+    def doc(pid: str, color: str) -> IndexDocument:
+        return IndexDocument(store="s", product_id=pid, title="tee", price=10.0,
+                             attributes=[AttributeValue(handle="color", value=color, name=color.title())])
+
+    engine = TantivyLexicalEngine(tmp_path)
+    engine.upsert([doc("a", "red"), doc("b", "blue")])
+    engine.commit()
+    reds = In(field="attr.color", values=("red",))
+    first = engine.facets_many("s", "", None, ["attr.color"])
+    assert {c.value: c.count for c in first["attr.color"]} == {"red": 1, "blue": 1}
+    first["attr.color"].clear()  # a caller's copy: the remembered counts are not the caller's list
+    assert engine.facets_many("s", "", None, ["attr.color"])["attr.color"]
+    assert engine.search("s", "", reds, limit=0).total == engine.count("s", reds) == 1
+    assert engine.memo_stats()["hits"] >= 1
+    # Counts of a text match are one query's: not remembered.
+    misses = engine.memo_stats()["misses"]
+    engine.facets_many("s", "tee", None, ["attr.color"])
+    engine.price_counts("s", "tee", None, [(None, 20.0)])
+    assert engine.memo_stats()["misses"] == misses
+    engine.upsert([doc("c", "red")])
+    assert engine.count("s", reds) == 1  # uncommitted: the same searcher, the same counts
+    engine.commit()  # a new searcher: nothing it counted before
+    assert engine.memo_stats() == {"hits": 0, "misses": 0, "entries": 0}
+    assert engine.count("s", reds) == engine.search("s", "", reds, limit=0).total == 2
+    assert {c.value: c.count for c in engine.facets_many("s", "", None, ["attr.color"])["attr.color"]} == \
+        {"red": 2, "blue": 1}
+    assert engine.price_counts("s", "", None, [(None, 20.0), (20.0, None)]) == [3, 0]
+    assert engine.stores() == {"s"}
+    engine.delete("s", ["a", "b", "c"])
+    engine.commit()
+    assert engine.stores() == set() and engine.count("s", reds) == 0
+    engine.close()
