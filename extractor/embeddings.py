@@ -73,6 +73,16 @@ class TextEmbedder:
         """One query: the same query in other case or spacing is the same vector (and served from memory)."""
         return self.embed([text.strip().lower()])[0]
 
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Keep vectors computed before (the store's embedding cache holds them) as if just computed: the
+        next `embed` of these texts reads them instead of running the model."""
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._recent[text] = np.asarray(vector, dtype=np.float32)
+                self._recent.move_to_end(text)
+            while len(self._recent) > self._recent_size:
+                self._recent.popitem(last=False)
+
 
 @lru_cache(maxsize=1)
 def get_text_embedder() -> TextEmbedder:

@@ -9,13 +9,16 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from extractor.base import ExtractorUnavailable
 from indexer.conversions import build_document, extraction_input
 from indexer.embedding_cache import embed_cached
 from indexer.importers.common import is_url
 from indexer.photos.resolve import PhotoResolver, record_failures
+
+if TYPE_CHECKING:
+    from indexer.models import Product
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +107,7 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
     # The extractor reads cached files for the URLs (it never goes online); the run's counts are photos.report.
     inputs = dict(zip([p.product_id for p in stale], photos.localize([extraction_input(p) for p in stale]),
                       strict=True))
+    embed_products(catalog, stale)
     started = time.perf_counter()
     retry_later: BaseException | None = None  # a transient failure of some products, raised once the rest are in
     try:
@@ -130,7 +134,6 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
     result.extract_seconds = time.perf_counter() - started
     pairs = [(product, record_failures(extraction, photos.failures(product.images)))
              for product, extraction in pairs]
-    embed_documents(catalog, Taxonomy.load(), pairs)
     for product, extraction in pairs:
         catalog.put_extraction(store, product.product_id, product.content_hash(), extraction)
         reason = poison_reason(product, extraction)
@@ -144,16 +147,25 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
     return result
 
 
-def embed_documents(catalog, taxonomy, pairs) -> int:
-    """Embed the documents these extractions produce, into the store's cache, before their change-log rows
-    are written: the engine owner's sync then only reads vectors, so a big reindex does not queue a
-    merchant's edit behind thousands of embeddings (DESIGN.md section 2: workers extract and embed)."""
-    from extractor.embeddings import get_text_embedder
+def embed_products(catalog, products: Sequence[Product]) -> int:
+    """Embed the products' vectors into the store's cache before they are extracted, and before their
+    change-log rows are written: the engine owner's sync then only reads vectors, so a big reindex does not
+    queue a merchant's edit behind thousands of embeddings (DESIGN.md section 2: workers extract and embed).
 
-    if not pairs:
+    The vector is of merchant data only (`IndexDocument.embedding_text`), so it is known before extraction,
+    and the local extractor's category query is that same text: the vectors read from the store's cache
+    (a product the sync indexed before it was extracted, one changed back) are handed to the embedder, so
+    the extractor reads them too instead of running the model again. Returns how many were computed."""
+    from extractor.embeddings import get_text_embedder
+    from taxonomy import Taxonomy
+
+    if not products:
         return 0
-    texts = [build_document(product, extraction, taxonomy).embedding_text() for product, extraction in pairs]
-    return embed_cached(catalog, get_text_embedder(), texts)[1]
+    taxonomy, embedder = Taxonomy.load(), get_text_embedder()
+    texts = [build_document(product, None, taxonomy).embedding_text() for product in products]
+    vectors, computed = embed_cached(catalog, embedder, texts)
+    embedder.remember(texts, vectors)
+    return computed
 
 
 def delete_one(catalog, store: str, product_id: str) -> bool:

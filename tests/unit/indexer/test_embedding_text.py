@@ -65,3 +65,25 @@ def test_extracting_and_embedding_a_batch_runs_the_model_once_per_product(tmp_pa
         assert set(catalog.get_embeddings(keys, embedder.name)) == set(keys)
     finally:
         catalog.close()
+
+
+def test_a_product_whose_vector_the_store_holds_is_extracted_without_the_model(tmp_path):
+    # A product the sync indexed before its extraction (an API upsert, a multi-store import): the store's
+    # cache has its vector, computed in another process; the extractor's category query reads it.
+    from extractor.embeddings import TextEmbedder
+
+    catalog = CatalogStore.open(f"sqlite:///{tmp_path / 'c.db'}")
+    try:
+        products = [_product("q1", "Ribbed Beanie Nr 8841"), _product("q2", "Trail Running Vest Nr 8842")]
+        catalog.upsert_products(products)
+        texts = [build_document(p, None, Taxonomy.load()).embedding_text() for p in products]
+        elsewhere = TextEmbedder()  # another process's embedder: this one's memory does not have the texts
+        catalog.put_embeddings(dict(zip(map(text_key, texts), elsewhere.embed(texts), strict=True)), elsewhere.name)
+        embedder = get_text_embedder()
+        before = embedder.computed
+        outcomes = extract_batch(catalog, LocalExtractor(safety=False), "s", ["q1", "q2"])
+        assert set(outcomes.outcomes.values()) == {"extracted"}
+        assert embedder.computed == before
+        assert np.allclose(embedder.embed(texts), elsewhere.embed(texts))
+    finally:
+        catalog.close()
