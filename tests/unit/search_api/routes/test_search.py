@@ -135,3 +135,12 @@ def test_health_and_readiness(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["ready"] is True
     assert "catalog_http_request_seconds" in client.get("/metrics").text
+
+
+def test_request_latency_is_recorded_by_route_template_and_status(client):
+    client.get("/v1/stores/demo/search", params={"q": "hoodie"})
+    client.get("/v1/stores/demo/search", params={"limit": 0})  # 422
+    text = client.get("/metrics").text
+    for status in ("200", "422"):
+        assert ('catalog_http_request_seconds_count{method="GET",route="/v1/stores/{store}/search",'
+                f'status="{status}"}}') in text
