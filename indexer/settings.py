@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     rate_limit_default: str = Field(default="100/s", validation_alias="RATE_LIMIT_DEFAULT")
     rate_limit_public: str = Field(default="50/s", validation_alias="RATE_LIMIT_PUBLIC")
     suggest_concurrency: int = Field(default=4, ge=1, le=256, validation_alias="SUGGEST_CONCURRENCY")
+    # Searches running at once per server process (the rest wait on the event loop): see search_api.routes.search.
+    search_concurrency: int = Field(default=1, ge=1, le=256, validation_alias="SEARCH_CONCURRENCY")
     # Queued pipeline (issue 6). A message a dead worker held is redelivered after the visibility timeout;
     # a running job with no progress for `job_stale_after_s` is resumed by any worker's periodic check.
     celery_visibility_timeout_s: int = Field(default=600, validation_alias="CELERY_VISIBILITY_TIMEOUT")

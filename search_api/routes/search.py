@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.concurrency import run_in_threadpool
+import anyio
+from fastapi import APIRouter, Depends, Query, Request
 
 from search_api.auth import require_search
 from search_api.deps import SearchDep, StoreDep
@@ -20,20 +21,39 @@ from search_api.sessions import SESSION_ID_PATTERN
 
 router = APIRouter(prefix="/v1/stores/{store}/search", tags=["search"])
 
+# Searches run one at a time per server process (SEARCH_CONCURRENCY), the others waiting their turn on the
+# event loop, holding no thread. A search is Python holding the GIL, or an engine call that holds it too
+# (Qdrant Edge), so more threads only take turns at it and hand the GIL back and forth, while the event loop
+# needs it for the HTTP work. On 2 cores and 80,000 products, 8 concurrent clients got 94 req/s with
+# FastAPI's 40 threads, 103-112 with two searches at once and 133 with one (benchmarks/NOTES.md 11).
+def _limiter(request: Request) -> anyio.CapacityLimiter:
+    """The app's limiter for its current event loop (an anyio limiter belongs to one loop)."""
+    loop = asyncio.get_running_loop()
+    held = getattr(request.app.state, "search_limiter", None)
+    if held is None or held[0] is not loop:
+        settings = request.app.state.runtime.settings
+        held = request.app.state.search_limiter = (loop, anyio.CapacityLimiter(
+            getattr(settings, "search_concurrency", 1)))
+    return held[1]
+
+
+async def _search(request: Request, search, store: str, body: SearchRequest) -> SearchResponse:
+    return await anyio.to_thread.run_sync(search.search, store, body, limiter=_limiter(request))
+
 
 @router.get("", response_model=SearchResponse, dependencies=[Depends(require_search)])
-async def search_get(store: StoreDep, search: SearchDep, q: str = "",
+async def search_get(http: Request, store: StoreDep, search: SearchDep, q: str = "",
                      limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
                      offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
                      session_id: Annotated[str | None, Query(pattern=SESSION_ID_PATTERN)] = None,
                      mode: Annotated[str, Query(pattern=SEARCH_MODE_PATTERN)] = "hybrid") -> SearchResponse:
     request = SearchRequest(q=q, limit=limit, offset=offset, session_id=session_id, mode=mode)
-    return _with_image_urls(store, await run_in_threadpool(search.search, store, request))
+    return _with_image_urls(store, await _search(http, search, store, request))
 
 
 @router.post("", response_model=SearchResponse, dependencies=[Depends(require_search)])
-async def search_post(store: StoreDep, search: SearchDep, body: SearchRequest) -> SearchResponse:
-    return _with_image_urls(store, await run_in_threadpool(search.search, store, body))
+async def search_post(http: Request, store: StoreDep, search: SearchDep, body: SearchRequest) -> SearchResponse:
+    return _with_image_urls(store, await _search(http, search, store, body))
 
 
 def _with_image_urls(store: str, response: SearchResponse) -> SearchResponse:
