@@ -33,7 +33,7 @@ lint: $(STAMP)
 # These take a generated catalog, a CATALOG_HOME or trained heads (README "Performance" and benchmarks/NOTES.md
 # give their commands); the rest run as they are.
 WITH_ARGUMENTS := bench_heads_latency bench_peer bench_scale_embed_text bench_scale_index bench_scale_profile \
-	bench_static_embedder
+	bench_scale_search bench_scale_upsert bench_static_embedder
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do \
