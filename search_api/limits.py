@@ -1,4 +1,5 @@
-"""Request limits: how big a body may be, and how many suggest calls run at once in one server process.
+"""Request limits: how big a body may be, and how many suggest calls and searches run at once in one server
+process.
 
 Bodies: `BodyLimit` answers 413 `request_too_large` to a Content-Length over the route's cap without reading
 a byte, and counts a chunked body's bytes as they arrive (the read that passes the cap fails with the same
@@ -25,6 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
@@ -123,14 +125,32 @@ class ConcurrencyGate:
                 del self._held[owner]
 
 
-def suggest_gate(app) -> ConcurrencyGate:
-    """The app's gate for its current event loop (an asyncio semaphore belongs to one loop)."""
+def _per_loop(app, name: str, make):
+    """`make()` once per event loop, kept on the app's state: an asyncio semaphore (or an anyio limiter)
+    belongs to the loop it was made on, and a test client may run the app on a new one."""
     loop = asyncio.get_running_loop()
-    held = getattr(app.state, "suggest_gate", None)
+    held = getattr(app.state, name, None)
     if held is None or held[0] is not loop:
-        settings = app.state.runtime.settings
-        held = app.state.suggest_gate = (loop, ConcurrencyGate(getattr(settings, "suggest_concurrency", 4)))
+        held = (loop, make())
+        setattr(app.state, name, held)
     return held[1]
+
+
+def suggest_gate(app) -> ConcurrencyGate:
+    """The app's suggest gate (SUGGEST_CONCURRENCY places)."""
+    settings = app.state.runtime.settings
+    return _per_loop(app, "suggest_gate", lambda: ConcurrencyGate(getattr(settings, "suggest_concurrency", 4)))
+
+
+def search_limiter(app) -> anyio.CapacityLimiter:
+    """The app's search limiter: SEARCH_CONCURRENCY searches run at once, the others wait on the event loop.
+
+    A search is Python holding the GIL, or an engine call that holds it too (Qdrant Edge), so more threads
+    only take turns at it and hand the GIL back and forth, while the event loop needs it for the HTTP work.
+    On 2 cores and 80,000 products, 8 concurrent clients got 94 req/s with FastAPI's 40 threads, 103-112
+    with two searches at once and 133-148 with one (benchmarks/NOTES.md 11e)."""
+    settings = app.state.runtime.settings
+    return _per_loop(app, "search_limiter", lambda: anyio.CapacityLimiter(getattr(settings, "search_concurrency", 1)))
 
 
 def owner_of(request: Request) -> str:

@@ -19,7 +19,7 @@ from search_api.query.fusion import Ranking, rrf_prefix
 # Places of each ranking that fusion scores (see `rrf_prefix`; Elasticsearch's rank_window_size, whose default
 # is the page size): products past every window follow in vector order. It is the first candidate window
 # (SearchConfig.candidates), so page 1 is settled by its first read however little the retrievers agree.
-# At 500, two searches in five of a 80,000-product store read both retrievers 500 deep to settle page 1
+# At 500, two searches in five of an 80,000-product store read both retrievers 500 deep to settle page 1
 # (HNSW at ef 500: 8-14 ms), for a top 10 that was the same list in 271 of 321 shopper queries, the same
 # first result in 320, and the same judged nDCG@10 on the fixture to four decimals (benchmarks/NOTES.md 11).
 RANK_WINDOW = 100

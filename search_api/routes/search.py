@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import anyio
@@ -8,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from search_api.auth import require_search
 from search_api.deps import SearchDep, StoreDep
+from search_api.limits import search_limiter
 from search_api.models import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -21,24 +21,10 @@ from search_api.sessions import SESSION_ID_PATTERN
 
 router = APIRouter(prefix="/v1/stores/{store}/search", tags=["search"])
 
-# Searches run one at a time per server process (SEARCH_CONCURRENCY), the others waiting their turn on the
-# event loop, holding no thread. A search is Python holding the GIL, or an engine call that holds it too
-# (Qdrant Edge), so more threads only take turns at it and hand the GIL back and forth, while the event loop
-# needs it for the HTTP work. On 2 cores and 80,000 products, 8 concurrent clients got 94 req/s with
-# FastAPI's 40 threads, 103-112 with two searches at once and 133 with one (benchmarks/NOTES.md 11).
-def _limiter(request: Request) -> anyio.CapacityLimiter:
-    """The app's limiter for its current event loop (an anyio limiter belongs to one loop)."""
-    loop = asyncio.get_running_loop()
-    held = getattr(request.app.state, "search_limiter", None)
-    if held is None or held[0] is not loop:
-        settings = request.app.state.runtime.settings
-        held = request.app.state.search_limiter = (loop, anyio.CapacityLimiter(
-            getattr(settings, "search_concurrency", 1)))
-    return held[1]
-
 
 async def _search(request: Request, search, store: str, body: SearchRequest) -> SearchResponse:
-    return await anyio.to_thread.run_sync(search.search, store, body, limiter=_limiter(request))
+    """The search on a worker thread, when the app's search limiter has a place (SEARCH_CONCURRENCY)."""
+    return await anyio.to_thread.run_sync(search.search, store, body, limiter=search_limiter(request.app))
 
 
 @router.get("", response_model=SearchResponse, dependencies=[Depends(require_search)])
