@@ -7,7 +7,8 @@ searchable once the sync has embedded it; extraction follows on its own (`catalo
     .venv/bin/python benchmarks/bench_scale_upsert.py --home /tmp/h100k --store mega --changes 1000 --label 100k
 
 Prints and writes results/scale_upsert_<label>.json: seconds until the first and the last change is
-searchable, the vectors computed (only the changed products' must be), the server's CPU-seconds meanwhile.
+searchable, until all are found by their words (the text index) and until the last is in both engines (its
+vector too), the vectors computed (only the changed products' must be), the server's CPU-seconds meanwhile.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def main() -> None:
             started = time.perf_counter()
             catalog.upsert_products(changed)
         written_s = time.perf_counter() - started
-        first_s = last_s = None
+        first_s = words_s = last_s = None
         found = 0
         with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
             while time.perf_counter() - started < args.limit_s:
@@ -83,6 +84,8 @@ def main() -> None:
                 found = page["total"]
                 if found and first_s is None:
                     first_s = time.perf_counter() - started
+                if found >= len(changed) and words_s is None:
+                    words_s = time.perf_counter() - started  # all found by their words (the text index)
                 state = client.get(f"/v1/stores/{args.store}/products/{changed[-1].product_id}").json()["index"]
                 if found >= len(changed) and state["indexed"]:
                     last_s = time.perf_counter() - started
@@ -96,7 +99,8 @@ def main() -> None:
         server.wait(timeout=30)
     row = {"store": args.store, "changed": len(changed), "written_s": round(written_s, 2),
            "first_searchable_s": round(first_s, 2) if first_s is not None else None,
-           "all_searchable_s": round(last_s, 2) if last_s is not None else None, "found": found,
+           "all_found_by_words_s": round(words_s, 2) if words_s is not None else None,
+           "all_in_both_engines_s": round(last_s, 2) if last_s is not None else None, "found": found,
            "vectors_computed": embedding_rows(args.home) - vectors_before,
            "server_cpu_s": round(server_cpu, 1), "vector_top10_changed": sum(marker in r["title"] for r in vector_hits),
            "load_avg": round(os.getloadavg()[0], 2)}

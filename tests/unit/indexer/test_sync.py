@@ -136,3 +136,26 @@ def test_an_index_dropped_for_a_new_schema_version_is_rebuilt_by_the_next_sync(e
         assert not reopened.lexical.recreated and sync.run_once().applied == 0
     finally:
         reopened.close()
+
+
+def test_a_burst_is_found_by_its_words_before_its_vectors_are_computed(env):
+    """The text index takes a batch, and the changes already logged past it, before the batch's embedding."""
+    _, catalog, engines, embedder = env
+    catalog.upsert_products([product("a", f"p{i}", f"Quokka jacket {i}") for i in range(5)])
+    seen_at_embedding: list[int] = []
+    real_embed = embedder.embed
+
+    def embed(texts):
+        seen_at_embedding.append(engines.lexical.search("a", "quokka", None, limit=0).total)
+        return real_embed(texts)
+
+    embedder.embed = embed
+    sync = IndexSync(catalog, engines, Taxonomy.load(), embedder, batch_size=2)
+    first = sync.run_once()
+    assert first.applied == 2 and first.embedded == 2
+    assert seen_at_embedding == [5]  # all five by their words while the first two were being embedded
+    assert len(engines.vector.ids("a")) == 2 and catalog.get_sync_position("engines") == first.position
+    sync.run_until_idle()
+    lexical, vector = ids_in_both(engines, "a")
+    assert lexical == vector == {f"p{i}" for i in range(5)}
+    assert engines.lexical.count("a") == 5  # written twice, counted once
