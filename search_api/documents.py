@@ -86,7 +86,7 @@ class DocumentCache:
         return self._groups.get(store, {})
 
     def indexed(self, docs: Iterable[IndexDocument], deleted: Iterable[tuple[str, str]]) -> None:
-        """Called by the index sync after both engines took a batch."""
+        """Called by the index sync after the text index took a batch (before its vectors)."""
         with self._lock:
             self._writes += 1
             for doc in docs:

@@ -217,7 +217,7 @@ def test_serve_killed_while_the_index_sync_applies_a_batch(tmp_path):
 
     stack = Stack(tmp_path, None)  # no broker: the serving process owns the engines and syncs them
     try:
-        fill(stack, "sync", 1200)  # 1,200 changes: five batches of 256, each embedded then written
+        fill(stack, "sync", 1200)  # 1,200 changes: a batch of 1,024, then 176 (indexer.sync.BATCH_SIZE)
         serve = start_serve(stack)
         position = wait_for(lambda: (p := sync_position(stack))[0] > 0 and p, 120, "the first batch applied",
                             interval=0.05)
