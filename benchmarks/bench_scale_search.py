@@ -23,10 +23,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import bench_key, free_port, print_table, summarize, wait_ready, write_json  # noqa: E402
+from common import bench_key, home_env, print_table, start_serve, summarize, wait_ready, write_json  # noqa: E402
 from shopper_queries import read_store, shopper_queries  # noqa: E402
-
-CATALOG = str(Path(sys.executable).with_name("catalog"))
 
 
 def rss_mb(pid: int) -> float:
@@ -119,13 +117,9 @@ def main() -> None:
     if not (args.home and args.store and args.catalog):
         parser.error("--home, --store and --catalog are required")
     queries = shopper_queries(read_store(args.catalog, args.store), args.queries)
-    env = {**os.environ, "CATALOG_HOME": str(args.home)}
-    env.pop("DATABASE_URL", None)
+    env = home_env(args.home)
     headers = {"Authorization": f"Bearer {bench_key(env, args.store, 'search')}"}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([CATALOG, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL)
+    server, base = start_serve(env)
     rows = []
     try:
         started = time.perf_counter()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -23,9 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import bench_key, free_port, print_table, wait_ready, write_json  # noqa: E402
-
-CATALOG = str(Path(sys.executable).with_name("catalog"))
+from common import bench_key, home_env, print_table, start_serve, wait_ready, write_json  # noqa: E402
 
 
 def cpu_s(pid: int) -> float:
@@ -52,13 +49,9 @@ def main() -> None:
     from indexer.runtime import open_catalog
     from indexer.settings import Settings
 
-    env = {**os.environ, "CATALOG_HOME": str(args.home)}
-    env.pop("DATABASE_URL", None)
+    env = home_env(args.home)
     headers = {"Authorization": f"Bearer {bench_key(env, args.store, 'admin')}"}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([CATALOG, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL)
+    server, base = start_serve(env)
     import httpx
 
     try:

@@ -8,6 +8,8 @@ import os
 import platform
 import socket
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -61,9 +63,6 @@ BENCH_RATE = "1000000/s"
 
 def bench_key(env: dict, store: str, scope: str = "admin") -> str:
     """A new API key of `store` in the CATALOG_HOME of `env` (`catalog keys create`: the key is its last line)."""
-    import subprocess
-    import sys
-
     catalog = str(Path(sys.executable).with_name("catalog"))
     made = subprocess.run([catalog, "keys", "create", "--store", store, "--scope", scope, "--rate", BENCH_RATE,
                            "--name", "benchmark"], env=env, check=True, capture_output=True, text=True)
@@ -83,3 +82,20 @@ def wait_ready(base: str, limit_s: float = 300) -> None:
             pass
         time.sleep(0.5)
     raise SystemExit(f"server at {base} not ready after {limit_s} s")
+
+
+
+def home_env(home: Path) -> dict:
+    """This process's environment with CATALOG_HOME set to `home` and its SQLite store (no DATABASE_URL)."""
+    env = {**os.environ, "CATALOG_HOME": str(home)}
+    env.pop("DATABASE_URL", None)
+    return env
+
+
+def start_serve(env: dict) -> tuple[subprocess.Popen, str]:
+    """`catalog serve` in `env` (`home_env`) on a free loopback port, not yet ready (`wait_ready`): the process
+    and its base URL."""
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).with_name("catalog")), "serve", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return server, f"http://127.0.0.1:{port}"
