@@ -144,7 +144,7 @@ class SearchService:
         facets = self._facets(store, ranked.matched_text, kept, query)
         timings["facets"] = _ms(t)
         self.sessions.put(session_id, SessionState(store=store, filters=kept, text=text, sort=sort,
-                                                   turns=(state.turns + 1) if state else 1))
+                                                   phrase=query.phrase, turns=(state.turns + 1) if state else 1))
         timings["total"] = _ms(started)
         return SearchResponse(
             results=results, total=ranked.total, total_relation="eq" if ranked.exact else "gte",
@@ -186,6 +186,11 @@ class SearchService:
         # Once per request: every relaxation attempt filters and ranks with the same vocabulary and groups.
         vocab = self.documents.vocabulary(store)
         groups = (self.documents.category_groups(store), self.kind_groups)
+        if state is not None and explicit is None and not q.strip():
+            # An empty turn adds nothing: it is the session's last search again (the next page of results),
+            # with its filters as they were read, so that its pages are cut from one order.
+            return _Query(vocab=vocab, groups=groups, filters=list(state.filters), text=state.text,
+                          sort=state.sort, phrase=state.phrase or _session_phrase(state.filters, state.text))
         parsed = self.parser.parse(store, q, vocab, self.taxonomy)
         if state is not None:
             filters, text, sort = merge_turn(state.filters, parsed, q, previous_text=state.text,

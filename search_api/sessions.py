@@ -37,6 +37,7 @@ class SessionState(BaseModel):
     filters: list[AppliedFilter] = Field(default_factory=list)
     text: str = ""
     sort: Sort | None = None
+    phrase: str = ""  # the last turn's vector query: a further page of it (an empty turn) reuses it
     turns: int = 0
     updated_at: float = Field(default_factory=time.time)
 

@@ -126,3 +126,18 @@ def test_deepest_offset_is_an_empty_page_and_past_it_is_422(client):
                     else client.post("/v1/stores/demo/search", json=params))
         assert response.status_code == 422
         assert response.json()["error"]["code"] and "offset" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("start", ["", None])  # after the storefront's opening browse, or as the first turn
+@pytest.mark.parametrize("q", ["jacket", "black hoodie for men", "water bottle under 30"])
+def test_paging_a_session_with_empty_turns_is_one_order(client, q: str, start: str | None) -> None:
+    # The storefront pages by sending the session id and an empty q: the same search, the next page.
+    session = _page(client, "POST", start, 24, 0)["session_id"] if start is not None else None
+    first = _page(client, "POST", q, 24, 0, **({"session_id": session} if session else {}))
+    ids, offset, body = [], 0, first
+    while body["results"]:
+        assert body["applied_filters"] == first["applied_filters"] and body["total"] == first["total"]
+        ids += [r["product_id"] for r in body["results"]]
+        offset += 24
+        body = _page(client, "POST", "", 24, offset, session_id=first["session_id"])
+    assert len(ids) == len(set(ids)) == first["total"]  # every product once: no page repeats another
