@@ -59,6 +59,8 @@ def test_search_shows_results_and_chips_and_removing_the_price_chip_shows_more(p
     image = cards.first.locator("img")
     expect(image).to_have_attribute("loading", "lazy")
     assert image.get_attribute("width") and image.get_attribute("height")
+    # The first card's thumbnail is made on its first request: give it time on a loaded machine.
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=10_000)
     assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "the product photo did not load"
     assert "size=thumbnail" in image.get_attribute("src")  # a card loads the small copy, not the original
     screenshot(page, "storefront-search")
