@@ -46,7 +46,9 @@ class TextEmbedder:
         self._recent_size = recent_size
         self.computed = 0  # texts run through the model since the start (the rest came from `_recent`)
 
-    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def embed(self, texts: Sequence[str], batch_size: int = 64, threads: int | None = None) -> np.ndarray:
+        """`threads`: intra-op threads for this call's model run (the process's setting is restored after);
+        None keeps the process's setting, which the local extractor lowers to one (see `BatchEmbedder`)."""
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         texts = list(texts)
@@ -59,8 +61,7 @@ class TextEmbedder:
                     found[text] = vector
             missing = [t for t in dict.fromkeys(texts) if t not in found]
             if missing:
-                computed = self._model.encode(missing, batch_size=batch_size, normalize_embeddings=True,
-                                              convert_to_numpy=True, show_progress_bar=False)
+                computed = self._encode(missing, batch_size, threads)
                 self.computed += len(missing)
                 for text, vector in zip(missing, computed.astype(np.float32, copy=False), strict=True):
                     found[text] = vector
@@ -68,6 +69,19 @@ class TextEmbedder:
                 while len(self._recent) > self._recent_size:
                     self._recent.popitem(last=False)
         return np.stack([found[t] for t in texts])
+
+    def _encode(self, texts: list[str], batch_size: int, threads: int | None) -> np.ndarray:
+        import torch
+
+        before = torch.get_num_threads()
+        if threads is not None and threads != before:
+            torch.set_num_threads(threads)
+        try:
+            return self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                      convert_to_numpy=True, show_progress_bar=False)
+        finally:
+            if torch.get_num_threads() != before:
+                torch.set_num_threads(before)
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query: the same query in other case or spacing is the same vector (and served from memory)."""
@@ -87,6 +101,33 @@ class TextEmbedder:
 @lru_cache(maxsize=1)
 def get_text_embedder() -> TextEmbedder:
     return TextEmbedder()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else max(1, os.cpu_count() or 1)
+
+
+class BatchEmbedder:
+    """The shared embedder for a job that has the machine to itself (`catalog index`): its model runs use every
+    core. The local extractor sets torch to one intra-op thread for the process (its models run one per core,
+    and a server keeps a core for searches), which left MiniLM, most of a batch index's time, on one core
+    while the other waited: 37 texts/s on one thread, 63 on both (benchmarks/NOTES.md section 13)."""
+
+    name = MODEL_NAME
+    dim = DIM
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads or usable_cores()
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        return get_text_embedder().embed(texts, batch_size=batch_size, threads=self.threads)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return get_text_embedder().embed_query(text)
+
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        get_text_embedder().remember(texts, vectors)
 
 
 class LazyTextEmbedder:

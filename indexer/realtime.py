@@ -64,7 +64,7 @@ class BatchResult:
 
 def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *, attempts: int = 1,
                   final_attempt: bool = True, reindex: bool = False,
-                  photos: PhotoResolver | None = None) -> BatchResult:
+                  photos: PhotoResolver | None = None, embedder=None) -> BatchResult:
     """Extract the given products where their stored extraction is missing or stale.
 
     - unchanged content with a valid extraction: skipped (with `reindex`, an upsert is logged so the engines
@@ -75,7 +75,7 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
 
     Remote photos of the stale products are fetched first (`photos`: the run's resolver, else one from the
     settings); a photo that could not be fetched is an 'unreadable' note on the extraction, and the next run
-    tries it again (see indexer.photos.resolve)."""
+    tries it again (see indexer.photos.resolve). `embedder`: the product vectors' (see `embed_products`)."""
     from taxonomy import Taxonomy
 
     taxonomy_version = Taxonomy.load().version
@@ -107,7 +107,7 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
     # The extractor reads cached files for the URLs (it never goes online); the run's counts are photos.report.
     inputs = dict(zip([p.product_id for p in stale], photos.localize([extraction_input(p) for p in stale]),
                       strict=True))
-    embed_products(catalog, stale)
+    embed_products(catalog, stale, embedder)
     started = time.perf_counter()
     retry_later: BaseException | None = None  # a transient failure of some products, raised once the rest are in
     try:
@@ -134,8 +134,9 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
     result.extract_seconds = time.perf_counter() - started
     pairs = [(product, record_failures(extraction, photos.failures(product.images)))
              for product, extraction in pairs]
+    catalog.put_extractions(store, [(product.product_id, product.content_hash(), extraction)
+                                    for product, extraction in pairs])
     for product, extraction in pairs:
-        catalog.put_extraction(store, product.product_id, product.content_hash(), extraction)
         reason = poison_reason(product, extraction)
         if reason:
             catalog.record_dead_letter(store, product.product_id, reason, attempts)
@@ -147,7 +148,7 @@ def extract_batch(catalog, extractor, store: str, product_ids: Sequence[str], *,
     return result
 
 
-def embed_products(catalog, products: Sequence[Product]) -> int:
+def embed_products(catalog, products: Sequence[Product], embedder=None) -> int:
     """Embed the products' vectors into the store's cache before they are extracted, and before their
     change-log rows are written: the engine owner's sync then only reads vectors, so a big reindex does not
     queue a merchant's edit behind thousands of embeddings (DESIGN.md section 2: workers extract and embed).
@@ -155,13 +156,14 @@ def embed_products(catalog, products: Sequence[Product]) -> int:
     The vector is of merchant data only (`IndexDocument.embedding_text`), so it is known before extraction,
     and the local extractor's category query is that same text: the vectors read from the store's cache
     (a product the sync indexed before it was extracted, one changed back) are handed to the embedder, so
-    the extractor reads them too instead of running the model again. Returns how many were computed."""
+    the extractor reads them too instead of running the model again. Returns how many were computed.
+    `embedder`: the shared one by default; `catalog index` passes a `BatchEmbedder`."""
     from extractor.embeddings import get_text_embedder
     from taxonomy import Taxonomy
 
     if not products:
         return 0
-    taxonomy, embedder = Taxonomy.load(), get_text_embedder()
+    taxonomy, embedder = Taxonomy.load(), embedder or get_text_embedder()
     texts = [build_document(product, None, taxonomy).embedding_text() for product in products]
     vectors, computed = embed_cached(catalog, embedder, texts)
     embedder.remember(texts, vectors)

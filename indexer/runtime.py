@@ -95,7 +95,7 @@ def index_store(store: str, *, rebuild: bool = False, show_progress: bool = Fals
 
     When another process (`catalog serve`) owns the embedded engines, the extractions land in the
     store and its log, and that process applies them."""
-    from extractor.embeddings import get_text_embedder
+    from extractor.embeddings import BatchEmbedder
     from indexer.engines.factory import open_engines
     from indexer.engines.lock import EngineBusyError
     from indexer.photos.resolve import PhotoResolver
@@ -105,6 +105,7 @@ def index_store(store: str, *, rebuild: bool = False, show_progress: bool = Fals
 
     settings = settings or get_settings()
     taxonomy = Taxonomy.load()
+    embedder = BatchEmbedder()  # this process has the cores: MiniLM runs on all of them
     summary: dict = {"store": store}
     started = time.perf_counter()
     with open_catalog(settings) as catalog:
@@ -121,7 +122,7 @@ def index_store(store: str, *, rebuild: bool = False, show_progress: bool = Fals
             photos = PhotoResolver.from_settings(settings, progress=fetch_bar if show_progress else None)
             for start in range(0, len(stale), EXTRACT_BATCH):
                 chunk = stale[start:start + EXTRACT_BATCH]
-                failed += extract_batch(catalog, extractor, store, chunk, photos=photos).failed
+                failed += extract_batch(catalog, extractor, store, chunk, photos=photos, embedder=embedder).failed
                 bar.update(len(chunk))
         summary["extracted"] = len(stale)
         summary["dead_letters"] = failed
@@ -132,7 +133,7 @@ def index_store(store: str, *, rebuild: bool = False, show_progress: bool = Fals
             summary["sync"] = f"deferred: {exc}"
             return summary
         try:
-            sync = IndexSync(catalog, engines, taxonomy, get_text_embedder())
+            sync = IndexSync(catalog, engines, taxonomy, embedder)
             if rebuild:
                 report = sync.rebuild()
             else:

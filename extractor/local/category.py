@@ -116,15 +116,22 @@ class CategoryIndex:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed(texts)
 
+    def similarities(self, query_vectors: np.ndarray) -> np.ndarray:
+        """Each query's cosine to every category (one row per query), for `rank(similarities=...)`. One matrix
+        product for a batch reads the 16 MB category matrix once; a product at a time read it per product and
+        was a tenth of extraction's time in a batch index (benchmarks/NOTES.md section 13)."""
+        return np.asarray(query_vectors, dtype=np.float32) @ self.matrix.T
+
     def rank(self, text: str, query_vector: np.ndarray | None, image_evidence: dict[str, float],
              k: int = 5, store_scores: dict[str, float] | None = None,
-             sized_by: str | None = None) -> list[ScoredCategory]:
+             sized_by: str | None = None, similarities: np.ndarray | None = None) -> list[ScoredCategory]:
         """Top-k categories with softmax confidences over the candidate set. `sized_by`: the listing gives a
-        size only this attribute's categories have (a shoe size with its width), so they alone compete."""
+        size only this attribute's categories have (a shoe size with its width), so they alone compete.
+        `similarities`: this query's row of `similarities()`, when a batch computed them together."""
         scores: dict[str, float] = {}
         strength = 0.0  # how much the text names a product kind (see KIND_SCORE_*)
         if query_vector is not None and text.strip():
-            sims = self.matrix @ query_vector
+            sims = self.matrix @ query_vector if similarities is None else similarities
             sims = sims * self._priors_for_text(text)
             top = np.argpartition(-sims, 40)[:40]
             for i in top:

@@ -142,27 +142,32 @@ class LocalExtractor:
         self._run_imagenet(works)
         if self.safety:
             self._run_safety_models(works)
-        vectors, embed_ms = text_job.result()
+        vectors, similarities, embed_ms = text_job.result()
         out: list[Extraction] = []
         for i, work in enumerate(works):
             work.timings["text_embed"] = round(embed_ms, 2)
             try:
-                out.append(self._finish(work, queries[i], vectors.get(i), index, footwear[i]))
+                out.append(self._finish(work, queries[i], vectors.get(i), similarities.get(i), index,
+                                        footwear[i]))
             except Exception as exc:  # one product never fails the batch
                 log.exception("local extraction failed for %s", work.product.product_id)
                 out.append(self._empty(work, [*work.errors, f"extraction failed: {exc}"]))
         return out
 
     @staticmethod
-    def _embed(index: Any, queries: list[str]) -> tuple[dict[int, np.ndarray], float]:
+    def _embed(index: Any, queries: list[str]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], float]:
+        """Per non-empty query: its vector and its similarities to every category (one matrix product)."""
         started = time.perf_counter()
         nonempty = [i for i, q in enumerate(queries) if q.strip()]
         vectors: dict[int, np.ndarray] = {}
+        similarities: dict[int, np.ndarray] = {}
         if nonempty:
             set_torch_threads()
             embedded = index.embed_queries([queries[i] for i in nonempty])
+            sims = index.similarities(embedded)
             vectors = {i: embedded[j] for j, i in enumerate(nonempty)}
-        return vectors, (time.perf_counter() - started) * 1000 / max(1, len(queries))
+            similarities = {i: sims[j] for j, i in enumerate(nonempty)}
+        return vectors, similarities, (time.perf_counter() - started) * 1000 / max(1, len(queries))
 
     # ---------------------------------------------------------------- stages
     def _load_images(self, work: _Work) -> None:
@@ -196,7 +201,8 @@ class LocalExtractor:
             w.timings["safety"] = round(w.timings.get("safety", 0.0) + per, 2)
             w.nudity.append(s)
 
-    def _finish(self, work: _Work, query: str, vector: np.ndarray | None, index: Any, footwear: bool) -> Extraction:
+    def _finish(self, work: _Work, query: str, vector: np.ndarray | None, similarities: np.ndarray | None,
+                index: Any, footwear: bool) -> Extraction:
         started = time.perf_counter()
         product = work.product
         errors = list(work.errors)
@@ -212,7 +218,7 @@ class LocalExtractor:
             store_scores = self.store_head.category_scores(vector, image_mean)
         # Only categories sized by shoe size compete for a title that gives one.
         ranked = index.rank(query, vector, evidence, k=5, store_scores=store_scores,
-                            sized_by="shoe-size" if footwear else None)
+                            sized_by="shoe-size" if footwear else None, similarities=similarities)
         category = alternatives = None
         if ranked:
             guesses = [self._guess(r.id, r.confidence) for r in ranked]

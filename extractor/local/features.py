@@ -156,15 +156,17 @@ def read_head_inputs(products: Sequence[ProductInput], taxonomy, models_dir=None
             footwear = [title_is_footwear(p) for p in shown]
             queries = [category_query(p, footwear=f) for p, f in zip(shown, footwear, strict=True)]
             nonempty = [i for i, q in enumerate(queries) if q.strip()]
-            vectors = dict(zip(nonempty, index.embed_queries([queries[i] for i in nonempty]), strict=True)) \
-                if nonempty else {}
+            embedded = index.embed_queries([queries[i] for i in nonempty]) if nonempty else None
+            vectors = dict(zip(nonempty, embedded, strict=True)) if nonempty else {}
+            similarities = dict(zip(nonempty, index.similarities(embedded), strict=True)) if nonempty else {}
             for i, (product, labels) in enumerate(zip(shown, per, strict=True)):
                 evidence: dict[str, float] = {}
                 for lab in labels:
                     for cid, p in category_evidence(lab).items():
                         evidence[cid] = max(evidence.get(cid, 0.0), p)
                 ranked = index.rank(queries[i], vectors.get(i), evidence, k=1,
-                                    sized_by="shoe-size" if footwear[i] else None)
+                                    sized_by="shoe-size" if footwear[i] else None,
+                                    similarities=similarities.get(i))
                 mean, peak = pooled(labels)
                 rows[i][which] = HeadInput(vectors.get(i), mean, peak, ranked[0].id if ranked else None,
                                            text_kind(product))

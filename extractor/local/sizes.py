@@ -349,6 +349,7 @@ class _Finder:
         return any(f.attribute_handle == "color" for f in self.taxonomy.find_values(tail, ["color"]))
 
 
+@lru_cache(maxsize=8192)  # asked three times a product in a batch: its vector text, its extraction, the sync
 def names_a_shoe_size(taxonomy: Taxonomy, title: str) -> bool:
     """Whether a title gives a shoe size with its width ("8.5 M US", "12 D", "5-5.5 Narrow"): only footwear
     is sold by those, so the title is a shoe's whatever else its words suggest. A number that may also be a
