@@ -159,6 +159,18 @@ def test_extraction_is_keyed_by_content_hash(catalog: CatalogStore) -> None:
     assert catalog.get_extraction("a", "p1", "local", "1", "2025-01") is not None
 
 
+def test_a_batch_of_extractions_logs_only_the_current_versions(catalog: CatalogStore) -> None:
+    p1, p2, p3 = product("p1"), product("p2"), product("p3")
+    catalog.upsert_products([p1, p2, p3])
+    catalog.upsert_products([product("p2", title="Changed since it was read")])
+    seq = catalog.max_seq()
+    current = catalog.put_extractions("a", [(p.product_id, p.content_hash(), extraction()) for p in (p1, p2, p3)])
+    assert current == {"p1", "p3"}
+    assert [(c.product_id, c.op) for c in catalog.changes_after(seq, 10)] == [("p1", "upsert"), ("p3", "upsert")]
+    assert catalog.stale_products("a", "local", "1", "2025-01") == ["p2"]
+    assert catalog.put_extractions("a", []) == set() and catalog.max_seq() == seq + 2
+
+
 def test_extractions_do_not_leak_across_stores(catalog: CatalogStore) -> None:
     a, b = product("p", store="a"), product("p", store="b")
     catalog.upsert_products([a, b])
