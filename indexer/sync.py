@@ -47,6 +47,9 @@ class IndexSync:
         # Test hook: runs after the lexical write and before the embedding and vector write of each batch.
         self._between_engines = between_engines
         self._listeners: list[Callable[[list[IndexDocument], list[tuple[str, str]]], None]] = []
+        # The changes (low, high] that the text index already has, ahead of their batches (see `_write`): in
+        # memory only, so a restart writes its first batch to the text index again, which is safe.
+        self._text_has = (0, 0)
 
     def add_listener(self, listener: Callable[[list[IndexDocument], list[tuple[str, str]]], None]) -> None:
         """Called after the lexical engine took a batch (before its vectors): the serving process keeps its
@@ -68,7 +71,7 @@ class IndexSync:
         if not changes:
             return report
         docs, deletes = self._documents(changes)
-        report.embedded = self._write(docs, deletes, after=changes[-1].seq)
+        report.embedded = self._write(docs, deletes, first=changes[0].seq, after=changes[-1].seq)
         report.applied = len(changes)
         report.upserted = len(docs)
         report.deleted = len(deletes)
@@ -114,6 +117,7 @@ class IndexSync:
         report = SyncReport()
         # Take the position first: changes logged during the rebuild are replayed after it.
         position = self.catalog.max_seq()
+        self._text_has = (0, 0)
         self.lexical.clear()
         self.vector.clear()
         for store in (stores if stores is not None else self.catalog.stores()):
@@ -148,20 +152,31 @@ class IndexSync:
                        for pid, extraction in self.catalog.latest_extractions(store, ids).items()}
         return [build_document(p, extractions.get((p.store, p.product_id)), self.taxonomy) for p in products]
 
-    def _write(self, docs: list[IndexDocument], deletes: list[tuple[str, str]], after: int | None = None) -> int:
+    def _write(self, docs: list[IndexDocument], deletes: list[tuple[str, str]], first: int | None = None,
+               after: int | None = None) -> int:
         """The lexical engine first, then the vectors: a change is found by its words as soon as the text index
         commits, while its vector is computed (1,000 changed products: MiniLM takes 10-20 s on two cores; the
         text index, a second). Until then a changed product keeps its old vector, and a new one has none (the
         search lists every product under its filters, so it still shows: SearchService._with_every_filtered).
 
-        `after`: the batch's last change. The changes already logged past it (a burst still being written when
-        the batch was read) go to the text index too before the embedding starts; their own batch writes them
-        again, with their vectors (engine writes are idempotent), and only that moves the position."""
-        self._lexical(docs, deletes)
-        if after is not None:
-            ahead = self.catalog.changes_after(after, LEXICAL_LEAD)
+        `first`, `after`: the batch's first and last change. The changes already logged past it (a burst still
+        being written when the batch was read) go to the text index too before the embedding starts, up to
+        LEXICAL_LEAD past the batch; their own batch then writes only their vectors, and only that moves the
+        position. A product changed again since has a later change in the log, which a later write takes. So a
+        backlog (an import, a batch index) reaches the text index once, not once per batch it was ahead of."""
+        if first is None or after is None:  # a rebuild: no log to read ahead in
+            self._lexical(docs, deletes)
+        else:
+            low, high = self._text_has
+            if not (low < first and after <= high):
+                self._lexical(docs, deletes)
+                low, high = first - 1, after
+            # The lead is topped up by about a batch for each batch it was ahead of.
+            ahead = self.catalog.changes_after(high, LEXICAL_LEAD if high == after else self.batch_size)
             if ahead:
                 self._lexical(*self._documents(ahead))
+                high = ahead[-1].seq
+            self._text_has = (low, high)
         if self._between_engines:
             self._between_engines()
         vectors, computed = embed_cached(self.catalog, self.embedder, [d.embedding_text() for d in docs])

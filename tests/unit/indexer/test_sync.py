@@ -159,3 +159,27 @@ def test_a_burst_is_found_by_its_words_before_its_vectors_are_computed(env):
     lexical, vector = ids_in_both(engines, "a")
     assert lexical == vector == {f"p{i}" for i in range(5)}
     assert engines.lexical.count("a") == 5  # written twice, counted once
+
+
+def test_a_backlog_reaches_the_text_index_once(env, monkeypatch):
+    """Batches the text index already took ahead of are not written to it again; a change logged after the
+    read-ahead is."""
+    import indexer.sync
+
+    _, catalog, engines, embedder = env
+    monkeypatch.setattr(indexer.sync, "LEXICAL_LEAD", 6)
+    catalog.upsert_products([product("a", f"p{i}", f"Quokka jacket {i}") for i in range(10)])
+    written: list[str] = []
+    real_upsert = engines.lexical.upsert
+    monkeypatch.setattr(engines.lexical, "upsert", lambda docs: (written.extend(d.product_id for d in docs),
+                                                                 real_upsert(docs))[1])
+    sync = IndexSync(catalog, engines, Taxonomy.load(), embedder, batch_size=2)
+    sync.run_once()  # its batch of 2 and the 6 changes after it
+    assert sorted(written) == [f"p{i}" for i in range(8)]
+    catalog.upsert_products([product("a", "p3", "Quokka jacket three, now red", color="Red")])
+    report = sync.run_until_idle()
+    assert report.applied == 9 and embedder.calls == 10  # p3 first embedded with its new title
+    assert sorted(written) == sorted([f"p{i}" for i in range(10)] + ["p3"])  # p3 again: its later change
+    lexical, vector = ids_in_both(engines, "a")
+    assert lexical == vector == {f"p{i}" for i in range(10)}
+    assert engines.lexical.search("a", "red", None, limit=10).total == 1
