@@ -40,9 +40,35 @@ def print_table(title: str, rows: list[dict], columns: list[str]) -> None:
         print("  ".join(str(row.get(c, "")).ljust(w) for c, w in zip(columns, widths, strict=True)))
 
 
+def cpu_model() -> str:
+    """The processor's name: figures taken on another model of CPU are not comparable (MiniLM ran at half the
+    speed on an AVX2-only machine as on an AVX-512 one; benchmarks/NOTES.md section 13)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def vector_isa() -> str:
+    """The widest vector instructions the CPU has, as the matrix kernels see them."""
+    try:
+        flags = set(next(line for line in Path("/proc/cpuinfo").read_text().splitlines()
+                         if line.startswith("flags")).split(":", 1)[1].split())
+    except (OSError, StopIteration):
+        return "unknown"
+    for isa in ("amx_bf16", "avx512_bf16", "avx512_vnni", "avx512f", "avx2"):
+        if isa in flags:
+            return isa
+    return "none"
+
+
 def write_json(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    payload = {"machine": {"cpus": os.cpu_count(), "cpu": cpu_model(), "vector_isa": vector_isa(),
+                           "python": platform.python_version()},
                "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **payload}
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2) + "\n")
