@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import print_table, write_json  # noqa: E402
+from common import embedding_rows, print_table, write_json  # noqa: E402
 
 
 def cpu_s() -> float:
@@ -131,7 +131,7 @@ def upsert_changed(settings, store: str, n: int, no_extract: bool = False) -> di
     the engines have them, and the vectors computed (only the changed ones must be)."""
     from indexer.runtime import index_store, open_catalog
 
-    before = embedding_rows(settings)
+    before = embedding_rows(settings.catalog_home)
     with open_catalog(settings) as catalog:
         ids = catalog.product_ids_page(store, after=None, limit=n)
         changed = [p.model_copy(update={"title": f"{p.title} Refresh"})
@@ -145,7 +145,7 @@ def upsert_changed(settings, store: str, n: int, no_extract: bool = False) -> di
     seconds = time.perf_counter() - started
     return {"store": store, "changed": len(changed), "searchable_after_s": round(seconds, 1),
             "extracted": summary["extracted"], "upserted": summary.get("upserted"),
-            "vectors_computed": embedding_rows(settings) - before,
+            "vectors_computed": embedding_rows(settings.catalog_home) - before,
             "load_avg": round(os.getloadavg()[0], 2)}
 
 
@@ -163,14 +163,6 @@ def _sync_only(settings) -> dict:
         finally:
             engines.close()
     return {"upserted": report.upserted}
-
-
-def embedding_rows(settings) -> int:
-    """Vectors in the store's embedding cache: each one was computed once."""
-    import sqlite3
-
-    with sqlite3.connect(settings.catalog_home / "catalog.db") as db:
-        return db.execute("select count(*) from embeddings").fetchone()[0]
 
 
 if __name__ == "__main__":

@@ -22,20 +22,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import bench_key, home_env, print_table, start_serve, wait_ready, write_json  # noqa: E402
+from common import (  # noqa: E402
+    bench_key,
+    embedding_rows,
+    home_env,
+    print_table,
+    start_serve,
+    wait_ready,
+    write_json,
+)
 
 
 def cpu_s(pid: int) -> float:
     """User + system seconds of a process, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def embedding_rows(home: Path) -> int:
-    import sqlite3
-
-    with sqlite3.connect(home / "catalog.db") as db:
-        return db.execute("select count(*) from embeddings").fetchone()[0]
 
 
 def main() -> None:

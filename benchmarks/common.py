@@ -40,29 +40,29 @@ def print_table(title: str, rows: list[dict], columns: list[str]) -> None:
         print("  ".join(str(row.get(c, "")).ljust(w) for c, w in zip(columns, widths, strict=True)))
 
 
+def _cpuinfo(field: str) -> str | None:
+    """The first value of `field` in /proc/cpuinfo (None where there is none)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.split(":", 1)[0].strip() == field), None)
+
+
 def cpu_model() -> str:
     """The processor's name: figures taken on another model of CPU are not comparable (MiniLM ran at half the
     speed on an AVX2-only machine as on an AVX-512 one; benchmarks/NOTES.md section 13)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    return _cpuinfo("model name") or platform.processor() or "unknown"
 
 
 def vector_isa() -> str:
     """The widest vector instructions the CPU has, as the matrix kernels see them."""
-    try:
-        flags = set(next(line for line in Path("/proc/cpuinfo").read_text().splitlines()
-                         if line.startswith("flags")).split(":", 1)[1].split())
-    except (OSError, StopIteration):
+    flags = _cpuinfo("flags")
+    if flags is None:
         return "unknown"
-    for isa in ("amx_bf16", "avx512_bf16", "avx512_vnni", "avx512f", "avx2"):
-        if isa in flags:
-            return isa
-    return "none"
+    have = set(flags.split())
+    return next((isa for isa in ("amx_bf16", "avx512_bf16", "avx512_vnni", "avx512f", "avx2") if isa in have),
+                "none")
 
 
 def write_json(name: str, payload: dict) -> Path:
@@ -109,6 +109,13 @@ def wait_ready(base: str, limit_s: float = 300) -> None:
         time.sleep(0.5)
     raise SystemExit(f"server at {base} not ready after {limit_s} s")
 
+
+def embedding_rows(home: Path) -> int:
+    """Vectors in the SQLite store's embedding cache of `home`: each one was computed once."""
+    import sqlite3
+
+    with sqlite3.connect(Path(home) / "catalog.db") as db:
+        return db.execute("select count(*) from embeddings").fetchone()[0]
 
 
 def home_env(home: Path) -> dict:

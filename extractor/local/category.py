@@ -122,6 +122,15 @@ class CategoryIndex:
         was a tenth of extraction's time in a batch index (benchmarks/NOTES.md section 13)."""
         return np.asarray(query_vectors, dtype=np.float32) @ self.matrix.T
 
+    def embed_batch(self, queries: list[str]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """By position of each non-empty query: its vector and its `similarities` row, for `rank`."""
+        nonempty = [i for i, q in enumerate(queries) if q.strip()]
+        if not nonempty:
+            return {}, {}
+        vectors = self.embed_queries([queries[i] for i in nonempty])
+        rows = self.similarities(vectors)
+        return ({i: vectors[j] for j, i in enumerate(nonempty)}, {i: rows[j] for j, i in enumerate(nonempty)})
+
     def rank(self, text: str, query_vector: np.ndarray | None, image_evidence: dict[str, float],
              k: int = 5, store_scores: dict[str, float] | None = None,
              sized_by: str | None = None, similarities: np.ndarray | None = None) -> list[ScoredCategory]:

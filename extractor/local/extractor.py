@@ -156,17 +156,10 @@ class LocalExtractor:
 
     @staticmethod
     def _embed(index: Any, queries: list[str]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], float]:
-        """Per non-empty query: its vector and its similarities to every category (one matrix product)."""
+        """Per non-empty query: its vector and its similarities to every category (`CategoryIndex.embed_batch`)."""
         started = time.perf_counter()
-        nonempty = [i for i, q in enumerate(queries) if q.strip()]
-        vectors: dict[int, np.ndarray] = {}
-        similarities: dict[int, np.ndarray] = {}
-        if nonempty:
-            set_torch_threads()
-            embedded = index.embed_queries([queries[i] for i in nonempty])
-            sims = index.similarities(embedded)
-            vectors = {i: embedded[j] for j, i in enumerate(nonempty)}
-            similarities = {i: sims[j] for j, i in enumerate(nonempty)}
+        set_torch_threads()
+        vectors, similarities = index.embed_batch(queries)
         return vectors, similarities, (time.perf_counter() - started) * 1000 / max(1, len(queries))
 
     # ---------------------------------------------------------------- stages

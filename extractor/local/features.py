@@ -155,10 +155,7 @@ def read_head_inputs(products: Sequence[ProductInput], taxonomy, models_dir=None
             shown = [view(p, which) for p in chunk]
             footwear = [title_is_footwear(p) for p in shown]
             queries = [category_query(p, footwear=f) for p, f in zip(shown, footwear, strict=True)]
-            nonempty = [i for i, q in enumerate(queries) if q.strip()]
-            embedded = index.embed_queries([queries[i] for i in nonempty]) if nonempty else None
-            vectors = dict(zip(nonempty, embedded, strict=True)) if nonempty else {}
-            similarities = dict(zip(nonempty, index.similarities(embedded), strict=True)) if nonempty else {}
+            vectors, similarities = index.embed_batch(queries)
             for i, (product, labels) in enumerate(zip(shown, per, strict=True)):
                 evidence: dict[str, float] = {}
                 for lab in labels:
