@@ -174,3 +174,19 @@ def test_reopen_with_another_dimension_fails(vector_opener: Any) -> None:
     engine.close()
     with pytest.raises(EngineError):
         vector_opener(reopen=True, dim=DIM * 2)
+
+
+def test_search_names_products_after_deletes_and_re_adds(vector_opener: Any) -> None:
+    """The embedded engine remembers which product a point is (point_ids.py): a search after a delete, a
+    re-add and another store's product at the same vector still names the right products."""
+    engine = vector_opener()
+    engine.upsert([_doc("p0"), _doc("p1"), _doc("p0", store=OTHER)], [_unit(0), _unit(1), _unit(0)])
+    engine.commit()
+    assert [h.product_id for h in engine.search(STORE, _unit(0), limit=2)] == ["p0", "p1"]
+    engine.delete(STORE, ["p0"])
+    engine.commit()
+    assert [h.product_id for h in engine.search(STORE, _unit(0), limit=2)] == ["p1"]
+    assert [h.product_id for h in engine.search(OTHER, _unit(0), limit=2)] == ["p0"]
+    engine.upsert([_doc("p0", vendor="Luma")], [_unit(0)])
+    engine.commit()
+    assert [h.product_id for h in engine.search(STORE, _unit(0), limit=2)] == ["p0", "p1"]
