@@ -19,6 +19,8 @@ from indexer.engines.types import Hit
 def ties_by_id(hits: Sequence[Hit]) -> list[Hit]:
     """`hits` (in engine order) with each run of equal scores ordered by product id. Only consecutive
     runs are regrouped, so the engine's own direction (ascending, descending, missing values last) stays."""
+    if len({h.score for h in hits}) == len(hits):
+        return list(hits)  # no two alike (most vector and BM25 windows): nothing to regroup
     return [h for _, run in groupby(hits, key=lambda h: h.score) for h in sorted(run, key=lambda h: h.product_id)]
 
 

@@ -177,8 +177,8 @@ def test_reopen_with_another_dimension_fails(vector_opener: Any) -> None:
 
 
 def test_search_names_products_after_deletes_and_re_adds(vector_opener: Any) -> None:
-    """The embedded engine remembers which product a point is (point_ids.py): a search after a delete, a
-    re-add and another store's product at the same vector still names the right products."""
+    """A search after a delete, a re-add and another store's product at the same vector names the right
+    products."""
     engine = vector_opener()
     engine.upsert([_doc("p0"), _doc("p1"), _doc("p0", store=OTHER)], [_unit(0), _unit(1), _unit(0)])
     engine.commit()

@@ -17,7 +17,6 @@ from extractor.embeddings import DIM
 from indexer.documents import IndexDocument, point_id
 from indexer.engines.ordering import first_hits
 from indexer.engines.types import EngineError, Hit
-from indexer.engines.vector.point_ids import ProductIds
 from indexer.engines.vector.qdrant_filters import (
     FLOAT_PAYLOAD_KEYS,
     KEYWORD_PAYLOAD_KEYS,
@@ -35,7 +34,6 @@ SCROLL_PAGE = 1000
 PAYLOAD_INDEXES = {**{key: q.PayloadSchemaType.Keyword for key in KEYWORD_PAYLOAD_KEYS},
                    **{key: q.PayloadSchemaType.Float for key in FLOAT_PAYLOAD_KEYS}}
 _MODELS = edge_models()
-_PRODUCT_ID = q.PayloadSelector.Include(["product_id"])
 
 
 def _config(dim: int) -> q.EdgeConfig:
@@ -56,7 +54,6 @@ class QdrantEdgeVectorEngine:
         self.dim = dim
         self._write_lock = threading.Lock()
         self._dirty = False
-        self.product_ids = ProductIds(self._read_product_ids)
         try:
             if (self.path / "edge_config.json").exists():
                 # Passing the config checks it against the shard on disk (a dimension change fails).
@@ -128,19 +125,12 @@ class QdrantEdgeVectorEngine:
         nearest, flt = q.Query.Nearest(query_vector(vector, self.dim)), scoped_filter(store, filter, _MODELS)
 
         def fetch(n: int) -> list[Hit]:
-            # Ids alone: the payload read was most of a query's time (point_ids.py).
-            points = self._shard.query(q.QueryRequest(limit=n, query=nearest, filter=flt, with_vector=False,
-                                                      with_payload=False))
-            products = self.product_ids.resolve(p.id for p in points)
-            return [Hit(product_id=pid, score=float(p.score))
-                    for p, pid in zip(points, products, strict=True) if pid is not None]
+            request = q.QueryRequest(limit=n, query=nearest, filter=flt, with_vector=False,
+                                     with_payload=q.PayloadSelector.Include(["product_id"]))
+            return [Hit(product_id=p.payload["product_id"], score=float(p.score)) for p in self._shard.query(request)]
 
         # Equal scores (products with the same text embed alike) by product id, as on every engine.
         return first_hits(fetch, limit)
-
-    def _read_product_ids(self, point_ids) -> dict:
-        return {r.id: r.payload["product_id"] for r in self._shard.retrieve(list(point_ids), _PRODUCT_ID, False)
-                if r.payload and "product_id" in r.payload}
 
     def count(self, store: str, filter: Filter | None = None) -> int:
         flt = scoped_filter(store, filter, _MODELS)
@@ -153,7 +143,7 @@ class QdrantEdgeVectorEngine:
         while True:
             records, offset = self._shard.scroll(q.ScrollRequest(
                 offset=offset, limit=SCROLL_PAGE, filter=flt,
-                with_payload=_PRODUCT_ID, with_vector=False))
+                with_payload=q.PayloadSelector.Include(["product_id"]), with_vector=False))
             found.update(r.payload["product_id"] for r in records)
             if offset is None:
                 return found
