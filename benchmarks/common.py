@@ -50,8 +50,9 @@ def _cpuinfo(field: str) -> str | None:
 
 
 def cpu_model() -> str:
-    """The processor's name: figures taken on another model of CPU are not comparable (MiniLM ran at half the
-    speed on an AVX2-only machine as on an AVX-512 one; benchmarks/NOTES.md section 13)."""
+    """The processor's name. Figures taken on another CPU are not comparable: three CPUs of these machines ran
+    the same search at 60.8 to 168.5 req/s (benchmarks/NOTES.md sections 11, 13 and 15). The name alone does
+    not tell them apart, so `vector_isa` is recorded beside it."""
     return _cpuinfo("model name") or platform.processor() or "unknown"
 
 
